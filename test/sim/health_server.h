@@ -15,10 +15,10 @@
 
 namespace jpc::sim {
 
-// How a simulated jibri answers requests to its health API.
+// How a simulated jibri responds to requests to its health API.
 enum class HealthBehaviour {
-    Answer,   // 200 with the jibri's status as JSON on the health path, 404 on other paths
-    Hang,     // accept, read the request, never answer; the connection stays open
+    Respond,  // 200 with the jibri's status as JSON on the health path, 404 on other paths
+    Hang,     // accept and read the request, but never respond; the connection stays open
     Refuse,   // no listening socket, so connect() fails with ECONNREFUSED
     Garbage,  // 200 with Content-Type: application/json and a body that is not JSON
     Error,    // 500
@@ -34,13 +34,13 @@ struct HealthServerOptions {
     // A request head (request line and headers) longer than this gets 431 and is closed.
     std::size_t max_header_bytes = 8192;
 
-    // A connection that has not sent a complete request head by then is closed without an
-    // answer. Connections held by Hang have no time limit.
+    // A connection that has not sent a complete request head by then is closed without a
+    // response. Connections held by Hang have no time limit.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
 };
 
 // Serves the health API of the jibris added to it until stop() or destruction. Every
-// answer carries Connection: close. Member functions may be called from any thread except
+// response carries Connection: close. Member functions may be called from any thread except
 // the server's own. Those that change a jibri return after the change took effect: after
 // add() or a change away from Refuse the address accepts connections, and after remove()
 // or a change to Refuse connect() is refused. Functions that take the address of a jibri
@@ -62,16 +62,16 @@ public:
     // 127.0.0.0/8 or already added, and std::system_error naming address:port when the
     // socket cannot be bound, for example EADDRINUSE because another process listens there.
     void add(std::string_view address, JibriStatus status = {},
-             HealthBehaviour behaviour = HealthBehaviour::Answer);
+             HealthBehaviour behaviour = HealthBehaviour::Respond);
 
-    // Closes the jibri's listening socket and its open connections and forgets it.
+    // Closes the jibri's listening socket and its open connections and removes the jibri.
     void remove(std::string_view address);
 
-    // Sets the status that Answer reports from the next request on.
+    // Sets the status that Respond reports from the next request on.
     void set_status(std::string_view address, JibriStatus status);
 
     // Sets the behaviour for the next request. Changing away from Hang closes the
-    // connections it held without an answer. Changing to Refuse closes the listening socket
+    // connections it held without a response. Changing to Refuse closes the listening socket
     // and every open connection of the jibri. Changing away from Refuse listens again and
     // throws std::system_error, as add() does, when that bind fails.
     void set_behaviour(std::string_view address, HealthBehaviour behaviour);
@@ -79,7 +79,7 @@ public:
     JibriStatus status(std::string_view address) const;
     HealthBehaviour behaviour(std::string_view address) const;
 
-    // Complete request heads received at the address since add(), whatever the answer was,
+    // Complete request heads received at the address since add(), whatever the response was,
     // including requests held by Hang and requests for other paths.
     std::uint64_t request_count(std::string_view address) const;
 

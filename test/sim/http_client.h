@@ -1,8 +1,8 @@
 #pragma once
 
 // A blocking HTTP/1.1 client for loopback tests. Each connection binds its source address
-// before it connects, so the server sees the request coming from a chosen 127.x.y.z, the
-// way a jibri pod's requests come from its pod IP.
+// before it connects, so the server's accept() returns a chosen 127.x.y.z as the peer
+// address, the way a jibri pod's requests come from its pod IP.
 
 #include "sim/loopback.h"
 
@@ -63,7 +63,7 @@ public:
     // Sends every byte of `bytes`, waiting at most `timeout` in total.
     ExchangeStatus send(std::string_view bytes, std::chrono::milliseconds timeout);
 
-    // Sends FIN, so a server that reads to end of stream sees the request end.
+    // Sends FIN, so a server that reads to end of stream gets it after the request.
     void shutdown_write();
 
     // Reads one response: the status line and headers, then a body of Content-Length bytes,
@@ -81,11 +81,12 @@ private:
     std::uint16_t port_ = 0;
 };
 
-// Connects from source_address, sends `request` unchanged, and reads one response.
-// Throws only for the reasons the ClientConnection constructor throws.
+// Connects from source_address, sends `request` unchanged, sends FIN after it when
+// half_close is set, and reads one response. read_timeout bounds sending and reading
+// together. Throws only for the reasons the ClientConnection constructor throws.
 HttpResult exchange(std::string_view source_address, const LoopbackUrl& url,
                     std::string_view request, std::chrono::milliseconds connect_timeout,
-                    std::chrono::milliseconds read_timeout);
+                    std::chrono::milliseconds read_timeout, bool half_close = false);
 
 // Sends GET url with Connection: close from source_address and reads the response.
 HttpResult http_get(std::string_view source_address, std::string_view url,

@@ -32,7 +32,7 @@ public:
     // one response, for requests no well-behaved client sends: a body longer or shorter than
     // its Content-Length, a body that never ends, a wrong method. With half_close the
     // socket sends FIN after the bytes. Without it the connection stays open, so a server
-    // waiting for more body bytes has to time out or answer early. Throws as post_status.
+    // waiting for more body bytes has to time out or respond early. Throws as post_status.
     HttpResult send_raw(std::string_view source_address, std::string_view url,
                         std::string_view bytes, bool half_close = false) const;
 
