@@ -24,8 +24,8 @@ inline constexpr std::string_view kReportedAtAnnotation = "jibri.dev/reported-at
 
 // Builds the JSON merge patch that records a report on a pod:
 // {"metadata":{"annotations":{busy-status, health-status, reported-at}}}.
-// The sweeper passes the time it sent the health request, not the time the answer came
-// back, so a webhook received while the request was in flight counts as newer.
+// The sweeper passes the time it sent the health request, not the time the response
+// arrived, so a webhook received while the request was in flight counts as newer.
 nlohmann::json build_report_patch(const StatusReport& report, Timestamp reported_at);
 
 // A report read back from a pod's annotations.

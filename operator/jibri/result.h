@@ -27,15 +27,15 @@ public:
     bool ok() const { return storage_.index() == 0; }
     explicit operator bool() const { return ok(); }
 
-    // Throws std::logic_error when the result holds an error.
+    // Throws std::logic_error when the result contains an error.
     const T& value() const& { return std::get<0>(checked_value()); }
     T& value() & { return std::get<0>(checked_value()); }
     T&& value() && { return std::move(std::get<0>(checked_value())); }
 
-    // Throws std::logic_error when the result holds a value.
+    // Throws std::logic_error when the result contains a value.
     const E& error() const {
         if (ok()) {
-            throw std::logic_error("Result::error() called on a result that holds a value");
+            throw std::logic_error("Result::error() called on a result that contains a value");
         }
         return std::get<1>(storage_);
     }
@@ -43,13 +43,13 @@ public:
 private:
     std::variant<T, E>& checked_value() {
         if (!ok()) {
-            throw std::logic_error("Result::value() called on a result that holds an error");
+            throw std::logic_error("Result::value() called on a result that contains an error");
         }
         return storage_;
     }
     const std::variant<T, E>& checked_value() const {
         if (!ok()) {
-            throw std::logic_error("Result::value() called on a result that holds an error");
+            throw std::logic_error("Result::value() called on a result that contains an error");
         }
         return storage_;
     }

@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // Deepest nesting of JSON objects and arrays accepted in a body. Jibri's bodies nest 5 deep.
 inline constexpr int kMaxJsonDepth = 32;
 
-// GET / : the liveness answer, 200 with an empty body.
+// GET /, which the server answers with 200 and an empty body (a liveness probe).
 struct RootRoute {
     bool operator==(const RootRoute&) const = default;
 };
