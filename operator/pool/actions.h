@@ -55,8 +55,8 @@ struct IsolatePod {
 };
 
 // Deletes a pod: DELETE with `delete_options` as the body. Its preconditions carry the uid
-// and resourceVersion the decision saw, so the API server answers 409 Conflict instead of
-// deleting a pod that was replaced or changed since; the caller then requeues.
+// and resourceVersion the decision saw. The API server returns 409 Conflict instead of
+// deleting a pod that was replaced or changed since, and the caller then requeues.
 struct DeletePod {
     ObjectRef pod;
     std::string resource_version;

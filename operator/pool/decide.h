@@ -11,7 +11,7 @@
 
 namespace jpc::pool {
 
-// What one reconcile of a pool should do.
+// The actions and status that one reconcile of a pool produces.
 struct Decision {
     // In the order to perform them: isolations, deletions, scaling, then other events.
     std::vector<Action> actions;

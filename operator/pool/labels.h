@@ -51,8 +51,9 @@ struct LabelSelector {
 jibri::Result<LabelSelector, std::string> parse_label_selector(const nlohmann::json& selector);
 
 // Renders the selector in the syntax of the API's labelSelector query parameter,
-// "a=b,c in (x,y),d notin (z),e,!f", with keys and values in sorted order. The caller
-// percent-encodes it into the URL. An empty selector renders as "".
+// "a=b,c in (x,y),d notin (z),e,!f": matchLabels in key order, then matchExpressions in
+// their order with sorted values. The caller percent-encodes it into the URL. An empty
+// selector renders as "".
 std::string to_query_string(const LabelSelector& selector);
 
 // Renders equality requirements "a=b,c=d" for a labelSelector query.

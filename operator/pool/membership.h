@@ -9,10 +9,10 @@
 
 namespace jpc::pool {
 
-// Static check that the busy labels take every pod out of the selector, whatever its
-// other labels. It holds when at least one busy label (k, v) makes the selector fail:
-// matchLabels has k with a value other than v; an In expression on k does not list v;
-// a NotIn expression on k lists v; or a DoesNotExist expression names k.
+// Checks statically that the busy labels take every pod out of the selector, whatever its
+// other labels. That is true when at least one busy label (k, v) makes the selector fail
+// in one of four ways. matchLabels has k with a value other than v, an In expression on k
+// does not list v, a NotIn expression on k lists v, or a DoesNotExist expression names k.
 // Returns nullopt when it holds, or a message for the Degraded condition saying why not
 // and what to change.
 std::optional<std::string> check_busy_labels(const Labels& busy_labels,
