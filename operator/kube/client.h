@@ -61,15 +61,15 @@ public:
                        const std::string& subresource = {}) const;
 
     // Returns one page: the List object; its metadata.continue is set when more remain.
-    nlohmann::json list(const ResourceType& type, const std::string& ns,
-                        const ListOptions& options = {}) const;
+    nlohmann::json list(const ResourceType& type, const std::string& ns, const ListOptions& options = {},
+                        const Cancellation* cancellation = nullptr) const;
 
     // Returns every object, following metadata.continue with pages of options.limit
     // (500 when 0). The result is one List whose metadata.resourceVersion is that of the
     // first page, which is the consistent snapshot the pages come from. When a continue
     // token expires (410) the listing starts over without a limit, as client-go's pager does.
-    nlohmann::json list_all(const ResourceType& type, const std::string& ns,
-                            ListOptions options = {}) const;
+    nlohmann::json list_all(const ResourceType& type, const std::string& ns, ListOptions options = {},
+                            const Cancellation* cancellation = nullptr) const;
 
     nlohmann::json create(const ResourceType& type, const std::string& ns,
                           const nlohmann::json& object) const;
@@ -114,8 +114,9 @@ public:
     nlohmann::json create_event(const EventRecord& event) const;
 
     // Sends a request with the retry policy and returns the decoded answer; the methods
-    // above are built on it. An empty 2xx body returns null.
-    nlohmann::json call(Request request) const;
+    // above are built on it. An empty 2xx body returns null. `cancellation` interrupts the
+    // call and the wait between tries (TransportError::Kind::cancelled).
+    nlohmann::json call(Request request, const Cancellation* cancellation = nullptr) const;
 
 private:
     std::shared_ptr<Transport> transport_;

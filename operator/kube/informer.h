@@ -115,7 +115,7 @@ private:
 
     void run();
     std::string relist();
-    void watch_from(std::string& resource_version);
+    std::size_t watch_from(std::string& resource_version);
     void apply_event(const WatchEvent& event);
     void resync_if_due();
     nlohmann::json prepare(nlohmann::json object) const;
@@ -124,6 +124,7 @@ private:
     Client client_;
     InformerOptions options_;
     InformerHandlers handlers_;
+    Backoff backoff_;  // used on the informer thread only
 
     mutable std::mutex mutex_;
     mutable std::condition_variable synced_cv_;

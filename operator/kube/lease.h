@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace jpc::kube {
 
@@ -62,10 +63,13 @@ public:
     virtual std::string describe() const = 0;
 };
 
-// LeaseStore on the API server.
+// LeaseStore on the API server. Its calls are not retried and time out after
+// request_timeout, so that one slow call cannot use up the renew deadline; the elector
+// tries again every retry_period instead.
 class ApiLeaseStore final : public LeaseStore {
 public:
-    ApiLeaseStore(Client client, std::string ns, std::string name);
+    ApiLeaseStore(const Client& client, std::string ns, std::string name,
+                  std::chrono::milliseconds request_timeout = std::chrono::seconds(2));
     std::optional<LeaseRecord> get() override;
     LeaseRecord create(const LeaseRecord& record) override;
     LeaseRecord update(const LeaseRecord& record) override;
@@ -149,8 +153,10 @@ public:
     LeaderInfo info() const;
 
 private:
-    bool try_acquire_or_renew();
-    void set_leading(bool leading);
+    void run();
+    bool try_acquire_or_renew(std::vector<std::function<void()>>& notifications);
+    void observe(const LeaseRecord& record, std::chrono::steady_clock::time_point now,
+                 std::vector<std::function<void()>>& notifications);
 
     std::shared_ptr<LeaseStore> store_;
     LeaderElectionConfig config_;

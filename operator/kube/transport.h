@@ -19,6 +19,10 @@ class http_client;
 
 namespace jpc::kube {
 
+namespace detail {
+struct TlsMaterial;
+}
+
 // A one-shot stop signal shared by a thread that makes calls and the thread that stops it.
 // cancel() aborts every call made with it (in flight or later) with
 // TransportError::Kind::cancelled and wakes wait_for. Thread-safe; it cannot be reset.
@@ -28,14 +32,14 @@ public:
     bool is_cancelled() const { return source_.get_token().is_canceled(); }
 
     // Waits for `duration` or until cancel(). Returns true when cancelled.
-    bool wait_for(std::chrono::milliseconds duration);
+    bool wait_for(std::chrono::milliseconds duration) const;
 
     pplx::cancellation_token token() const { return source_.get_token(); }
 
 private:
     pplx::cancellation_token_source source_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
 };
 
 // One HTTP request to the API server.
@@ -97,13 +101,12 @@ public:
     const std::string& server() const { return server_; }
 
 private:
-    struct Tls;
     std::unique_ptr<web::http::client::http_client> make_client(std::chrono::milliseconds timeout) const;
 
     std::string server_;
     std::shared_ptr<TokenSource> token_source_;
     TransportOptions options_;
-    std::shared_ptr<const Tls> tls_;
+    std::shared_ptr<const detail::TlsMaterial> tls_;
     std::unique_ptr<web::http::client::http_client> client_;
 };
 
