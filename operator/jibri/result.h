@@ -1,6 +1,7 @@
 #pragma once
 
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -22,6 +23,13 @@ template <class T, class E>
 class Result {
 public:
     Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}
+    // Builds the value in place from anything T is constructible from, such as one
+    // alternative of a std::variant T, without a temporary T.
+    template <class U>
+        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
+                 !std::is_same_v<std::decay_t<U>, Result> &&
+                 !std::is_same_v<std::decay_t<U>, Failure<E>>)
+    Result(U&& value) : storage_(std::in_place_index<0>, std::forward<U>(value)) {}
     Result(Failure<E> failure) : storage_(std::in_place_index<1>, std::move(failure.error)) {}
 
     bool ok() const { return storage_.index() == 0; }

@@ -117,7 +117,7 @@ Result<Route, HttpError> route_request(std::string_view method, std::string_view
         if (method != "GET") {
             return fail(method_not_allowed(method, path, "GET"));
         }
-        return Route{RootRoute{}};
+        return RootRoute{};
     }
 
     if (auto error = check_path_characters(path)) {
@@ -148,7 +148,7 @@ Result<Route, HttpError> route_request(std::string_view method, std::string_view
     if (auto error = validate_dns1123_subdomain(pod_name)) {
         return fail(bad_request("invalid pod name: " + *error));
     }
-    return Route{StatusRoute{std::string(namespace_name), std::string(pod_name)}};
+    return StatusRoute{std::string(namespace_name), std::string(pod_name)};
 }
 
 Result<StatusReport, HttpError> parse_webhook_body(std::string_view body) {

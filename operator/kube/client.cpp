@@ -37,7 +37,7 @@ nlohmann::json decode_body(const Response& response, const Request& request) {
         return nlohmann::json::parse(response.body);
     } catch (const nlohmann::json::parse_error& error) {
         throw ApiError(response.status, "InvalidResponse",
-                       fmt::format("the {} answer is not JSON: {}", response.status, error.what()),
+                       fmt::format("the {} response is not JSON: {}", response.status, error.what()),
                        request.verb, request.path);
     }
 }

@@ -35,8 +35,8 @@ struct EventRecord {
 // an object read from the API.
 nlohmann::json object_reference(const nlohmann::json& object);
 
-// Synchronous calls to the Kubernetes API. Every method returns the decoded JSON answer,
-// throws ApiError for a non-2xx status and TransportError when there is no answer, after
+// Synchronous calls to the Kubernetes API. Every method returns the decoded JSON response,
+// throws ApiError for a non-2xx status and TransportError when there is no response, after
 // the retries that ClientOptions::retry allows. Thread-safe: one Client may serve all
 // threads; copies share the Transport and its connections.
 //
@@ -97,7 +97,7 @@ public:
                          const nlohmann::json& object, const std::string& field_manager,
                          bool force = false, const std::string& subresource = {}) const;
 
-    // DELETE. Returns the server's answer: the object (with deletionTimestamp when
+    // DELETE. Returns the server's response: the object (with deletionTimestamp when
     // finalizers or foreground deletion delay it) or a Status.
     nlohmann::json remove(const ResourceType& type, const std::string& ns, const std::string& name,
                           const DeleteOptions& options = {}) const;
@@ -113,7 +113,7 @@ public:
     // for a cluster-scoped object), with count 1 and first/last timestamps set to now.
     nlohmann::json create_event(const EventRecord& event) const;
 
-    // Sends a request with the retry policy and returns the decoded answer; the methods
+    // Sends a request with the retry policy and returns the decoded response; the methods
     // above are built on it. An empty 2xx body returns null. `cancellation` interrupts the
     // call and the wait between tries (TransportError::Kind::cancelled).
     nlohmann::json call(Request request, const Cancellation* cancellation = nullptr) const;

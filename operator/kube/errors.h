@@ -12,7 +12,7 @@
 
 namespace jpc::kube {
 
-// A non-2xx answer from the API server. It carries the API's Status object (code, reason,
+// A non-2xx response from the API server. It carries the API's Status object (code, reason,
 // message) and the request that failed (verb and path, query string included).
 // what() reads like "GET /api/v1/namespaces/x/pods/y: 404 NotFound: pods \"y\" not found".
 class ApiError : public std::runtime_error {
@@ -57,7 +57,7 @@ private:
     nlohmann::json status_;
 };
 
-// Builds the ApiError for an HTTP answer with a non-2xx status. The body is parsed as a
+// Builds the ApiError for an HTTP response with a non-2xx status. The body is parsed as a
 // Status object when it is one; retry_after_header is the raw Retry-After value, if any.
 ApiError make_api_error(int http_status, std::string_view body, std::string verb, std::string path,
                         std::string_view retry_after_header = {});
@@ -65,13 +65,13 @@ ApiError make_api_error(int http_status, std::string_view body, std::string verb
 // Builds the ApiError for a watch ERROR event, whose object is a Status.
 ApiError make_watch_error(const nlohmann::json& status, std::string verb, std::string path);
 
-// A request that got no HTTP answer: the connection failed, the call timed out, the
-// connection broke mid-answer, or the call was cancelled.
+// A request that got no HTTP response: the connection failed, the call timed out, the
+// connection broke mid-response, or the call was cancelled.
 class TransportError : public std::runtime_error {
 public:
     enum class Kind {
         connect,    // no connection (refused, reset, DNS, TLS handshake); nothing reached the server
-        timeout,    // no complete answer before the call's timeout
+        timeout,    // no complete response before the call's timeout
         broken,     // the connection failed after the request was sent
         cancelled,  // Cancellation::cancel() interrupted the call
     };

@@ -84,8 +84,8 @@ InformerStats Informer::stats() const {
 }
 
 nlohmann::json Informer::prepare(nlohmann::json object) const {
-    // Items of a list answer carry no apiVersion and kind; events do. Filling them in
-    // makes both look the same to handlers.
+    // Items of a list response carry no apiVersion and kind, but watch events do. Filling
+    // them in makes both look the same to handlers.
     if (!object.contains("apiVersion")) object["apiVersion"] = options_.type.api_version();
     if (!object.contains("kind") && !options_.type.kind.empty()) object["kind"] = options_.type.kind;
     if (options_.transform) options_.transform(object);
@@ -165,17 +165,17 @@ std::string Informer::relist() {
 
     // Work out the events under the lock, call handlers after releasing it so that they
     // may read the store.
-    std::vector<ObjectPtr> added;
-    std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;
+    // Changes in key order, each a pair (old, new): no old means added.
+    std::vector<std::pair<ObjectPtr, ObjectPtr>> changed;
     std::vector<ObjectPtr> deleted;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [key, object] : fresh) {
             auto old = store_.find(key);
             if (old == store_.end()) {
-                added.push_back(object);
+                changed.emplace_back(nullptr, object);
             } else if (resource_version_of(*old->second) != resource_version_of(*object)) {
-                updated.emplace_back(old->second, object);
+                changed.emplace_back(old->second, object);
             }
         }
         for (const auto& [key, object] : store_) {
@@ -184,17 +184,17 @@ std::string Informer::relist() {
         store_ = std::move(fresh);
     }
 
-    spdlog::info("informer {}: listed {} objects at resourceVersion {} ({} added, {} updated, {} deleted)",
-                 options_.name, listed, resource_version_of(answer), added.size(),
-                 updated.size(), deleted.size());
+    spdlog::info("informer {}: listed {} objects at resourceVersion {} ({} added or changed, {} deleted)",
+                 options_.name, listed, resource_version_of(answer), changed.size(), deleted.size());
     for (const auto& object : deleted) {
         if (handlers_.on_delete) call_handler("delete", [&] { handlers_.on_delete(*object); });
     }
-    for (const auto& object : added) {
-        if (handlers_.on_add) call_handler("add", [&] { handlers_.on_add(*object); });
-    }
-    for (const auto& [old_object, object] : updated) {
-        if (handlers_.on_update) call_handler("update", [&] { handlers_.on_update(*old_object, *object); });
+    for (const auto& [old_object, object] : changed) {
+        if (!old_object) {
+            if (handlers_.on_add) call_handler("add", [&] { handlers_.on_add(*object); });
+        } else if (handlers_.on_update) {
+            call_handler("update", [&] { handlers_.on_update(*old_object, *object); });
+        }
     }
 
     {

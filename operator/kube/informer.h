@@ -63,7 +63,7 @@ struct InformerHandlers {
 struct InformerStats {
     std::uint64_t relists = 0;         // full lists, the first included
     std::uint64_t watch_restarts = 0;  // watches opened after the first one following a list
-    std::uint64_t gone = 0;            // 410 Gone answers that forced a relist
+    std::uint64_t gone = 0;            // 410 Gone responses that forced a relist
     std::uint64_t errors = 0;          // failed list or watch attempts
     std::uint64_t events = 0;          // ADDED, MODIFIED and DELETED events applied
 };

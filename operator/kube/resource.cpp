@@ -63,12 +63,19 @@ std::string resource_path(const ResourceType& type, std::string_view ns, std::st
                                                 name == "." || name == ".." ? name : ns));
     }
 
-    std::string path = type.group.empty() ? "/api/" + type.version
-                                          : "/apis/" + type.group + "/" + type.version;
-    if (!ns.empty()) path += "/namespaces/" + url_encode(ns);
-    path += "/" + type.plural;
-    if (!name.empty()) path += "/" + url_encode(name);
-    if (!subresource.empty()) path += "/" + url_encode(subresource);
+    // Appending piece by piece; GCC 12 at -O3 reports a false -Wrestrict for
+    // "literal" + std::string temporaries.
+    std::string path;
+    if (type.group.empty()) {
+        path.append("/api/");
+    } else {
+        path.append("/apis/").append(type.group).append("/");
+    }
+    path.append(type.version);
+    if (!ns.empty()) path.append("/namespaces/").append(url_encode(ns));
+    path.append("/").append(type.plural);
+    if (!name.empty()) path.append("/").append(url_encode(name));
+    if (!subresource.empty()) path.append("/").append(url_encode(subresource));
     return path;
 }
 

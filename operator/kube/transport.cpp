@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -31,7 +32,7 @@ struct detail::TlsMaterial {
 namespace {
 
 constexpr std::size_t stream_read_bytes = 64 * 1024;
-// Longest body of a non-2xx answer that stream() reads to build the ApiError.
+// Longest body of a non-2xx response that stream() reads to build the ApiError.
 constexpr std::size_t max_error_body = 64 * 1024;
 
 std::string read_pem(const std::string& data, const std::string& file, const char* what) {
@@ -112,7 +113,7 @@ T wait_for(pplx::task<T> task, std::chrono::milliseconds timeout, pplx::cancella
     if (future.wait_for(timeout) != std::future_status::ready) {
         source.cancel();
         throw TransportError(TransportError::Kind::timeout, request.verb, request.path,
-                             fmt::format("no answer within {} ms", timeout.count()));
+                             fmt::format("no response within {} ms", timeout.count()));
     }
     try {
         return future.get();
@@ -133,10 +134,10 @@ std::string header_value(const http::http_headers& headers, const char* name) {
 }  // namespace
 
 void Cancellation::cancel() {
-    {
-        std::lock_guard lock(mutex_);
-        source_.cancel();
-    }
+    // Cancelling runs cpprestsdk's callbacks, which close sockets, so it happens outside the
+    // lock. Taking the lock afterwards orders the notification after any waiter's check.
+    source_.cancel();
+    { std::lock_guard lock(mutex_); }
     cv_.notify_all();
 }
 
@@ -175,7 +176,9 @@ Transport::Transport(const Config& config, TransportOptions options)
                      server_);
     }
     tls_ = std::move(tls);
-    client_ = make_client(options_.timeout);
+    // send() enforces each call's deadline itself, so that Request::timeout may exceed the
+    // default. cpprestsdk's own timeout on the shared client is only a backstop.
+    client_ = make_client(std::max<std::chrono::milliseconds>(options_.timeout, std::chrono::minutes(10)));
 }
 
 Transport::~Transport() = default;

@@ -54,7 +54,7 @@ struct Request {
     std::chrono::milliseconds timeout{0};
 };
 
-// The API server's answer. Transport returns it for every status, 2xx or not.
+// The API server's response. Transport returns it for every status, 2xx or not.
 struct Response {
     int status = 0;
     std::string body;
@@ -86,13 +86,13 @@ public:
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
-    // Sends the request and returns the answer whatever its status. Throws TransportError
-    // when there is no answer (connect failure, timeout, broken connection, cancellation).
+    // Sends the request and returns the response whatever its status. Throws TransportError
+    // when there is no response (connect failure, timeout, broken connection, cancellation).
     Response send(const Request& request, const Cancellation* cancellation = nullptr);
 
     // Sends the request on a dedicated connection and passes the body to on_chunk piece by
     // piece as it arrives. Returns when the server ends the body, or when on_chunk returns
-    // false (the connection is then closed). Throws ApiError for a non-2xx answer before
+    // false (the connection is then closed). Throws ApiError for a non-2xx response before
     // any chunk is passed, TransportError when the connection fails, times out (no byte
     // for stream_idle_timeout) or is cancelled. Exceptions from on_chunk propagate.
     void stream(const Request& request, const std::function<bool(std::string_view)>& on_chunk,

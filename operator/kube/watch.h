@@ -82,7 +82,7 @@ using WatchHandler = std::function<bool(const WatchEvent&)>;
 // Opens one watch (watch=1, allowWatchBookmarks, timeoutSeconds, resourceVersion) and
 // streams its events to `handler` until the stream ends. An ERROR event throws the
 // ApiError it carries (410 Gone / reason Expired for a too-old resourceVersion, which
-// ApiError::is_gone() reports); a 410 answer to the request throws the same way. Throws
+// ApiError::is_gone() reports); a 410 response to the request throws the same way. Throws
 // TransportError when the connection fails or cancellation->cancel() is called from
 // another thread, LineTooLongError for an oversized event, std::invalid_argument for a
 // malformed one. This is a single watch; reconnecting and relisting are the informer's work.

@@ -22,6 +22,8 @@ inline constexpr std::string_view kReasonWaitingForIdlePods = "WaitingForIdlePod
 inline constexpr std::string_view kReasonDeploymentNotFound = "DeploymentNotFound";
 inline constexpr std::string_view kReasonInvalidSelector = "InvalidSelector";
 inline constexpr std::string_view kReasonBusyLabelsMatchSelector = "BusyLabelsMatchSelector";
+// The JibriPool itself failed parse_jibri_pool; decide() never sets it, the caller does.
+inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
 
 // A metav1.Condition.
 struct Condition {

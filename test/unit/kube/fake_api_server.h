@@ -23,12 +23,12 @@ struct FakeResponse {
     std::string body;
     std::string content_type = "application/json";
     std::map<std::string, std::string> headers;
-    // Time the server waits before answering, to provoke client timeouts.
+    // Time the server waits before responding, to provoke client timeouts.
     std::chrono::milliseconds delay{0};
 };
 
-// A plain-HTTP server on a free port of 127.0.0.1 that answers every request with the
-// handler's FakeResponse and records the requests. The handler runs on cpprestsdk's
+// A plain-HTTP server on a free port of 127.0.0.1 that responds to every request with
+// the handler's FakeResponse and records the requests. The handler runs on cpprestsdk's
 // thread pool, possibly on several threads at once.
 class FakeApiServer {
 public:

@@ -177,7 +177,7 @@ TEST_CASE("candidate restarts its wait when the lease changes", "[lease]") {
     a.step();
     b.step();
     clock->advance(10s);
-    a.step();  // renewal: b sees a new renewTime
+    a.step();  // renewal: b reads a new renewTime
     b.step();
     clock->advance(10s);
     b.step();
