@@ -91,8 +91,9 @@ public:
 
     std::uint16_t port() const { return port_; }
 
-    // Stops the thread and closes every socket. Later calls to other member functions
-    // throw std::logic_error. Calling stop() again does nothing.
+    // Stops the thread and closes every socket. Later calls to the member functions that
+    // take an address, and to size(), throw std::logic_error. Calling stop() again does
+    // nothing.
     void stop();
 
 private:

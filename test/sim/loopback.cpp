@@ -110,7 +110,8 @@ LoopbackUrl parse_loopback_url(std::string_view url) {
     if (target.empty()) {
         parsed.target = "/";
     } else if (target.front() == '?') {
-        parsed.target = "/" + std::string(target);
+        parsed.target = "/";
+        parsed.target.append(target);
     } else {
         parsed.target = std::string(target);
     }

@@ -26,8 +26,8 @@ struct LoopbackUrl {
 };
 
 // Parses http://HOST[:PORT][/PATH]. Throws std::invalid_argument naming the URL when the
-// scheme is not http, the host is not a numeric address inside 127.0.0.0/8 (host names,
-// including "localhost", are rejected so nothing is resolved), or the port is invalid.
+// scheme is not http, the port is invalid, or the host is not a numeric address inside
+// 127.0.0.0/8. Host names, "localhost" included, are rejected, so nothing is resolved.
 LoopbackUrl parse_loopback_url(std::string_view url);
 
 }  // namespace jpc::sim
