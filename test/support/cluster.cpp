@@ -72,16 +72,19 @@ nlohmann::json kubectl_json(const std::vector<std::string>& args) {
 
 TestNamespace::TestNamespace(const std::string& prefix) : name_(prefix + "-" + random_suffix()) {
     kubectl({"create", "namespace", name_});
+    // The ServiceAccount admission plugin rejects pods until kube-controller-manager has
+    // created the default ServiceAccount and its token Secret.
     bool ready = wait_until(
         [&] {
             auto result = run_process({"kubectl", "--kubeconfig", LocalCluster::current().kubeconfig,
-                                       "-n", name_, "get", "serviceaccount", "default"});
-            return result.exit_code == 0;
+                                       "-n", name_, "get", "serviceaccount", "default", "-o",
+                                       "jsonpath={.secrets[0].name}"});
+            return result.exit_code == 0 && !result.out.empty();
         },
         std::chrono::seconds(30));
     if (!ready) {
         throw std::runtime_error("namespace " + name_ +
-                                 " has no default ServiceAccount after 30 s; is kube-controller-manager running?");
+                                 " has no default ServiceAccount with a token after 30 s; is kube-controller-manager running?");
     }
 }
 

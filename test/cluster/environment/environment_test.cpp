@@ -145,8 +145,10 @@ TEST_CASE("service account token is limited by RBAC", "[environment]") {
     CHECK(allowed.exit_code == 0);
 
     auto denied = as_reader({"create", "configmap", "not-allowed"});
+    INFO(denied.err);
     CHECK(denied.exit_code != 0);
-    CHECK(denied.err.find("Forbidden") != std::string::npos);
+    // kubectl prints the API's message: 'configmaps is forbidden: User "..." cannot create ...'.
+    CHECK(denied.err.find("is forbidden") != std::string::npos);
     CHECK(denied.err.find("system:serviceaccount:" + ns.name() + ":reader") != std::string::npos);
 
     auto bad_token = jpc::test::run_process({"kubectl", "--kubeconfig=/dev/null", "--server", cluster.server,

@@ -36,12 +36,9 @@ TEST_CASE("pod create get patch delete", "[cluster][crud]") {
     auto listed = client.list(resources::pods, ns.name());
     REQUIRE(listed["items"].size() == 1);
 
+    // A pod that was never scheduled to a node is removed at once, grace period or not.
     auto deleted = client.remove(resources::pods, ns.name(), "jibri-0");
     CHECK(name_of(deleted) == "jibri-0");
-    // Without a kubelet a pod with the default grace period stays until it is force-deleted.
-    DeleteOptions now;
-    now.grace_period_seconds = 0;
-    client.remove(resources::pods, ns.name(), "jibri-0", now);
     try {
         client.get(resources::pods, ns.name(), "jibri-0");
         FAIL("the pod still exists");
@@ -127,8 +124,9 @@ TEST_CASE("delete preconditions", "[cluster][crud]") {
         client.remove(resources::pods, ns.name(), "p", wrong_uid);
         FAIL("deleted despite a wrong uid");
     } catch (const ApiError& error) {
+        INFO(error.what());
         CHECK(error.is_conflict());
-        CHECK(error.api_message().find("Precondition failed") != std::string::npos);
+        CHECK(error.api_message().find("recondition") != std::string::npos);
     }
 
     DeleteOptions wrong_version;
@@ -162,11 +160,11 @@ TEST_CASE("pod status subresource", "[cluster][crud]") {
     auto replaced = client.replace(resources::pods, ns.name(), "p", current, "status");
     CHECK(replaced["status"]["phase"] == "Succeeded");
 
-    // A label change sent to the status subresource is ignored.
+    // A spec change sent to the status subresource is ignored.
     current = client.get(resources::pods, ns.name(), "p");
-    current["metadata"]["labels"]["ignored"] = "yes";
+    current["spec"]["containers"][0]["image"] = "jitsi/jibri:ignored";
     auto via_status = client.replace(resources::pods, ns.name(), "p", current, "status");
-    CHECK_FALSE(via_status["metadata"]["labels"].contains("ignored"));
+    CHECK(via_status["spec"]["containers"][0]["image"] == "jitsi/jibri:stable");
 }
 
 TEST_CASE("list pages with limit 1", "[cluster][crud]") {
@@ -235,7 +233,10 @@ TEST_CASE("deployment apply and scale", "[cluster][crud]") {
     CHECK(scaled["spec"]["replicas"] == 3);
     CHECK(client.get_scale(resources::deployments, ns.name(), "jibri")["spec"]["replicas"] == 3);
 
-    // Applying replicas again conflicts with the scale change of another manager...
+    // Kubernetes 1.20 records no field owner for writes through the scale subresource, so
+    // another manager takes replicas over with a patch of the Deployment itself. Applying
+    // replicas again then conflicts with that manager...
+    client.merge_patch(resources::deployments, ns.name(), "jibri", {{"spec", {{"replicas", 4}}}});
     deployment["spec"]["replicas"] = 2;
     CHECK_THROWS_MATCHES(client.apply(resources::deployments, ns.name(), "jibri", deployment, "jpc-test"), ApiError,
                          Catch::Predicate<ApiError>([](const ApiError& error) { return error.is_conflict(); }));

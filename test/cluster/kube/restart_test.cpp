@@ -79,8 +79,9 @@ TEST_CASE("informer survives restart and relists on 410", "[cluster][restart]") 
     REQUIRE(wait_until(
         [&] {
             try {
-                client.get(resources::serviceaccounts, ns, "default");
-                return true;
+                // Pods are admitted once the default ServiceAccount has its token Secret.
+                auto account = client.get(resources::serviceaccounts, ns, "default");
+                return account.contains("secrets") && !account["secrets"].empty();
             } catch (const ApiError&) {
                 return false;
             }

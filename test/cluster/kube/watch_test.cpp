@@ -38,16 +38,25 @@ TEST_CASE("watch sees events in order", "[cluster][watch]") {
     REQUIRE(watching.wait_for(20s) == std::future_status::ready);
     auto result = watching.get();
     CHECK(result.end == WatchEnd::stopped);
-    REQUIRE(events.size() == 3);
+    std::string seen;
+    for (const auto& event : events) {
+        seen += std::to_string(static_cast<int>(event.type)) + "@" + resource_version_of(event.object) + " ";
+    }
+    INFO(seen);
+    // Deleting writes deletionTimestamp first (a MODIFIED event), then removes the pod.
+    REQUIRE(events.size() == 4);
     CHECK(events[0].type == WatchEventType::added);
     CHECK(events[0].object["metadata"]["labels"]["step"] == "created");
     CHECK(events[1].type == WatchEventType::modified);
     CHECK(events[1].object["metadata"]["labels"]["step"] == "patched");
-    CHECK(events[2].type == WatchEventType::deleted);
+    CHECK(events[2].type == WatchEventType::modified);
+    CHECK(events[2].object["metadata"].contains("deletionTimestamp"));
+    CHECK(events[3].type == WatchEventType::deleted);
     // etcd revisions grow; the API calls them opaque, but this control plane stores in etcd3.
-    CHECK(std::stoll(resource_version_of(events[0].object)) < std::stoll(resource_version_of(events[1].object)));
-    CHECK(std::stoll(resource_version_of(events[1].object)) < std::stoll(resource_version_of(events[2].object)));
-    CHECK(result.resource_version == resource_version_of(events[2].object));
+    for (std::size_t i = 1; i < events.size(); ++i) {
+        CHECK(std::stoll(resource_version_of(events[i - 1].object)) < std::stoll(resource_version_of(events[i].object)));
+    }
+    CHECK(result.resource_version == resource_version_of(events[3].object));
 }
 
 TEST_CASE("watch ends after timeoutSeconds", "[cluster][watch]") {
