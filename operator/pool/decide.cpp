@@ -112,7 +112,13 @@ Counts count_members(const std::vector<MemberPod>& members) {
         } else if (member.busy == BusyStatus::busy || member.isolated) {
             // Being deleted or not, it still runs and may still record.
             ++counts.busy;
-        } else if (member.busy == BusyStatus::idle && !member.pod->being_deleted()) {
+        } else if (!member.pod->being_deleted() &&
+                   (member.busy == BusyStatus::idle ||
+                    (member.pod->phase == "Running" &&
+                     !member.pod->annotations.contains(std::string(jibri::kBusyStatusAnnotation))))) {
+            // A jibri reports only changes of its status, so a running pod inside the
+            // selector that has never reported is an idle one that just started. An
+            // unreadable report counts as nothing.
             ++counts.idle;
         }
     }
@@ -179,11 +185,14 @@ std::vector<Condition> make_conditions(const JibriPool& pool, const std::optiona
         return {ready, degraded};
     }
 
+    // Every condition carries a message: kube-apiserver 1.20 as built here answers 422
+    // ("must be of type string") to an empty string in the required message field.
     degraded.status = "False";
     degraded.reason = kReasonAsExpected;
+    degraded.message = fmt::format("Deployment {} and the pool spec are valid", pool.spec.deployment_name);
     ready.status = counts.idle >= replicas ? "True" : "False";
     ready.reason = counts.idle >= replicas ? kReasonSparePodsIdle : kReasonWaitingForIdlePods;
-    ready.message = fmt::format("{} of {} spare pods report IDLE", counts.idle, replicas);
+    ready.message = fmt::format("{} of {} spare pods are idle", counts.idle, replicas);
     return {ready, degraded};
 }
 

@@ -34,22 +34,36 @@ TEST_CASE("decide ready when spare pods idle", "[decide][conditions]") {
     const Condition& ready = condition(decision, "Ready");
     CHECK(ready.status == "True");
     CHECK(ready.reason == "SparePodsIdle");
-    CHECK(ready.message == "2 of 2 spare pods report IDLE");
+    CHECK(ready.message == "2 of 2 spare pods are idle");
     CHECK(ready.observed_generation == 3);
     CHECK(ready.last_transition_time == kNow);
     const Condition& degraded = condition(decision, "Degraded");
     CHECK(degraded.status == "False");
     CHECK(degraded.reason == "AsExpected");
+    CHECK_FALSE(degraded.message.empty());
     CHECK(decision.status.observed_generation == 3);
 }
 
 TEST_CASE("decide waiting for idle pods", "[decide][conditions]") {
-    const std::vector<Pod> pods{with_report(make_pod("a"), BusyStatus::idle), make_pod("b")};
+    Pod pending = make_pod("b");
+    pending.phase = "Pending";
+    const std::vector<Pod> pods{with_report(make_pod("a"), BusyStatus::idle), pending};
     const auto decision = decide(make_pool(2), make_deployment(2), pods, kNow);
     const Condition& ready = condition(decision, "Ready");
     CHECK(ready.status == "False");
     CHECK(ready.reason == "WaitingForIdlePods");
-    CHECK(ready.message == "1 of 2 spare pods report IDLE");
+    CHECK(ready.message == "1 of 2 spare pods are idle");
+    CHECK(decision.status.idle == 1);
+}
+
+TEST_CASE("decide counts a running pod that has not reported as idle", "[decide][conditions]") {
+    Pod leaving = make_pod("c");
+    leaving.deletion_timestamp = kNow;
+    const std::vector<Pod> pods{make_pod("a"), with_report(make_pod("b"), BusyStatus::idle), leaving};
+    const auto decision = decide(make_pool(2), make_deployment(2), pods, kNow);
+    CHECK(decision.status.idle == 2);
+    CHECK(decision.status.busy == 0);
+    CHECK(condition(decision, "Ready").status == "True");
 }
 
 TEST_CASE("decide deployment not found", "[decide][conditions]") {
