@@ -154,8 +154,9 @@ TEST_CASE("only the leader acts", "[operator]") {
 
     auto leader_gauge = [](jpc::test::OperatorProcess& process) {
         auto [code, metrics] = process.get("/metrics");
-        if (metrics.find("jibri_pod_controller_leader 1") != std::string::npos) return 1;
-        if (metrics.find("jibri_pod_controller_leader 0") != std::string::npos) return 0;
+        // Whole sample lines only: the HELP line also reads "jibri_pod_controller_leader 1 while ...".
+        if (metrics.find("\njibri_pod_controller_leader 1\n") != std::string::npos) return 1;
+        if (metrics.find("\njibri_pod_controller_leader 0\n") != std::string::npos) return 0;
         return -1;
     };
     REQUIRE(wait_until([&] { return leader_gauge(first) + leader_gauge(second) == 1; }, 15s));
@@ -185,7 +186,8 @@ TEST_CASE("only the leader acts", "[operator]") {
         jpc::sim::webhook_body(pod, {jpc::sim::BusyStatus::Busy, jpc::sim::HealthStatus::Healthy}));
     CHECK(answer.status_code == 200);
     CHECK(wait_until([&] { return !fixture.pod_inside_deployment(pod); }, 15s));
-    CHECK(follower.log().find("isolate pod") != std::string::npos);
+    // The operator logs the isolation after the API answered, so the line can trail the change.
+    CHECK(wait_until([&] { return follower.log().find("isolate pod") != std::string::npos; }, 5s));
 }
 
 TEST_CASE("webhooks that must change nothing", "[operator]") {
