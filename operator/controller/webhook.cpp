@@ -100,6 +100,17 @@ kube::ObjectPtr WebhookHandler::find_pod(const std::string& ns, const std::strin
     }
 }
 
+std::optional<pool::JibriPool> WebhookHandler::find_owner(const std::string& ns, const pool::Pod& pod) const {
+    // The pool of the pod: it matches a pool's Deployment selector or carries its busy labels.
+    for (const auto& cached : cache_.pools()) {
+        if (!cached.pool || cached.pool->namespace_name != ns) continue;
+        auto deployment = cache_.deployment(ns, cached.pool->spec.deployment_name);
+        if (!deployment || deployment->selector_error) continue;
+        if (pool::pool_member(pod, cached.pool->spec.busy_labels, deployment->selector)) return cached.pool;
+    }
+    return std::nullopt;
+}
+
 http::HttpResponse WebhookHandler::handle_status(const http::HttpRequest& request, const std::string& ns,
                                                  const std::string& pod_name) {
     auto received_at = now_utc();
@@ -121,18 +132,29 @@ http::HttpResponse WebhookHandler::handle_status(const http::HttpRequest& reques
     auto pod = pool::parse_pod(*object);
     if (!pod) return reject(request, 404, "pod " + pod_key + " cannot be read: " + pod.error());
 
-    // The pool of the pod: it matches a pool's Deployment selector or carries its busy labels.
-    std::optional<pool::JibriPool> owner;
-    for (const auto& cached : cache_.pools()) {
-        if (!cached.pool || cached.pool->namespace_name != ns) continue;
-        auto deployment = cache_.deployment(ns, cached.pool->spec.deployment_name);
-        if (!deployment || deployment->selector_error) continue;
-        if (pool::pool_member(pod.value(), cached.pool->spec.busy_labels, deployment->selector)) {
-            owner = cached.pool;
-            break;
-        }
-    }
+    auto owner = find_owner(ns, pod.value());
     if (!owner) return reject(request, 404, "pod " + pod_key + " belongs to no JibriPool");
+
+    if (owner->spec.webhook.verify_source_ip && pod.value().pod_ip.empty()) {
+        // The watch can deliver the pod's IP after the jibri in it has started to report,
+        // and jibri does not retry. A pod's IP never changes once set, so only a pod
+        // without one is read again, once, from the API.
+        try {
+            auto fresh = client_.get(kube::resources::pods, ns, pod_name);
+            object = std::make_shared<const nlohmann::json>(std::move(fresh));
+        } catch (const kube::ApiError& error) {
+            if (error.is_not_found()) return reject(request, 404, "pod " + pod_key + " not found");
+            spdlog::error("webhook: pod {}: reading the pod failed: {}", pod_key, error.what());
+            return text(500, "reading pod " + pod_key + " failed");
+        } catch (const std::exception& error) {
+            spdlog::error("webhook: pod {}: reading the pod failed: {}", pod_key, error.what());
+            return text(500, "reading pod " + pod_key + " failed");
+        }
+        pod = pool::parse_pod(*object);
+        if (!pod) return reject(request, 404, "pod " + pod_key + " cannot be read: " + pod.error());
+        owner = find_owner(ns, pod.value());
+        if (!owner) return reject(request, 404, "pod " + pod_key + " belongs to no JibriPool");
+    }
 
     if (owner->spec.webhook.verify_source_ip &&
         !jibri::source_ip_matches(pod.value().pod_ip, request.peer_address)) {

@@ -59,6 +59,7 @@ private:
     http::HttpResponse reject(const http::HttpRequest& request, int status, const std::string& reason,
                               const std::string& allow = {});
     kube::ObjectPtr find_pod(const std::string& ns, const std::string& name);
+    std::optional<pool::JibriPool> find_owner(const std::string& ns, const pool::Pod& pod) const;
 
     kube::Client client_;
     const ClusterCache& cache_;
