@@ -82,6 +82,11 @@ TEST_CASE("operator keeps spares through recordings", "[operator]") {
     CHECK(code == 200);
     CHECK(metrics.find("jibri_pod_controller_isolations_total{namespace=\"" + fixture.ns() + "\",pool=\"pool\"} 3") !=
           std::string::npos);
+
+    // promtool comes from Debian's prometheus package (hack/packages.txt).
+    auto lint = jpc::test::run_process({"promtool", "check", "metrics"}, metrics);
+    INFO("promtool: " << lint.out << lint.err);
+    CHECK(lint.exit_code == 0);
     INFO(fixture.operator_logs());
     CHECK(replica.stop(SIGTERM) == 0);
 }
