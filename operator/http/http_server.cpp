@@ -196,16 +196,41 @@ private:
 
     void on_written(const boost::system::error_code& error, bool keep_alive) {
         finish_request();
-        if (error || !keep_alive) {
-            boost::system::error_code ignored;
-            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        if (error) {
             close();
+            return;
+        }
+        if (!keep_alive) {
+            linger();
             return;
         }
         parser_.reset();
         request_timer_armed_ = false;
         arm_timer(server_.options.idle_timeout, false);
         process();
+    }
+
+    // Closing a socket whose input was not all read makes the kernel send a reset, which
+    // can destroy the response before the client reads it: a client still sending a body
+    // over the limit would see a broken connection instead of 413. So the server closes
+    // its sending side and discards input until the client closes, or linger_timeout
+    // passes, or max_linger_bytes arrive.
+    void linger() {
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        arm_timer(server_.options.linger_timeout, false);
+        drain();
+    }
+
+    void drain() {
+        socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](auto error, std::size_t bytes) {
+            self->drained_ += bytes;
+            if (error || self->drained_ > self->server_.options.max_linger_bytes) {
+                self->close();
+                return;
+            }
+            self->drain();
+        });
     }
 
     void finish_request() {
@@ -251,6 +276,7 @@ private:
     std::string peer_;
     bool request_timer_armed_ = false;
     bool in_progress_ = false;
+    std::size_t drained_ = 0;
     std::uint64_t timer_generation_ = 0;
 };
 

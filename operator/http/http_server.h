@@ -28,6 +28,11 @@ struct HttpServerOptions {
     std::chrono::milliseconds request_timeout{10'000};
     // A kept-alive connection with no request in progress closes after this time.
     std::chrono::milliseconds idle_timeout{60'000};
+    // After the last response on a connection, input is read and discarded for at most
+    // this time and this many bytes, so that the client receives the response (see
+    // Connection::linger).
+    std::chrono::milliseconds linger_timeout{2'000};
+    std::size_t max_linger_bytes = 32 * 1024 * 1024;
     // Threads that run both the network I/O and the handlers. Handlers may block on
     // API calls, so more than one keeps a slow call from stalling the rest.
     unsigned threads = 4;

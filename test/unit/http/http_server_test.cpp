@@ -130,6 +130,19 @@ TEST_CASE("server rejects an oversized body without reading it", "[http]") {
     CHECK(rejected == 1);
 }
 
+TEST_CASE("server answer 413 reaches a client that sends the whole oversized body", "[http]") {
+    HttpServer server(loopback_options(), echo);
+    server.start();
+    Client client(server.port());
+    // The server answers after the headers; it must keep reading and discarding the body,
+    // or closing the socket would reset the connection under the client's send.
+    client.send("POST /webhook/x/v1/status HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n" +
+                std::string(10 * 1024 * 1024, ' '));
+    auto response = client.receive_until("\n\n");
+    CHECK(response.find("HTTP/1.1 413 Payload Too Large") == 0);
+    CHECK(client.closed_by_peer());
+}
+
 TEST_CASE("server times out an unfinished body and keeps serving", "[http]") {
     auto options = loopback_options();
     options.request_timeout = 300ms;
