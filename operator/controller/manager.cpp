@@ -192,12 +192,32 @@ void Manager::work() {
     }
 }
 
+std::string Manager::api_problem() const {
+    // Any response counts, whatever its status: the server is reachable.
+    constexpr auto fresh = std::chrono::seconds(10);
+    auto last = client_.transport()->last_response();
+    if (last && std::chrono::steady_clock::now() - *last < fresh) return {};
+    kube::Request request;
+    request.path = "/version";
+    request.timeout = std::chrono::seconds(2);
+    try {
+        client_.transport()->send(request);
+        return {};
+    } catch (const std::exception& error) {
+        return error.what();
+    }
+}
+
 http::HttpResponse Manager::route(const http::HttpRequest& request) {
     if (request.method == "GET" || request.method == "HEAD") {
         if (request.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n", {}};
         if (request.path == "/readyz") {
-            if (cache_->synced()) return {200, "text/plain; charset=utf-8", "ok\n", {}};
-            return {503, "text/plain; charset=utf-8", "informer caches not synced yet\n", {}};
+            if (!cache_->synced()) return {503, "text/plain; charset=utf-8", "informer caches not synced yet\n", {}};
+            auto problem = api_problem();
+            if (!problem.empty()) {
+                return {503, "text/plain; charset=utf-8", "Kubernetes API not reachable: " + problem + "\n", {}};
+            }
+            return {200, "text/plain; charset=utf-8", "ok\n", {}};
         }
         if (request.path == "/metrics") {
             return {200, "text/plain; version=0.0.4; charset=utf-8", registry_.render(), {}};

@@ -51,6 +51,9 @@ private:
     void resync_on_leadership();
     void work();
     void collect_metrics();
+    // Returns an empty string when the API server sent a response in the last 10 s or
+    // responds to GET /version within 2 s, else what failed.
+    std::string api_problem() const;
 
     options::Options options_;
     std::string own_namespace_;

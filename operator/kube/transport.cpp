@@ -208,7 +208,19 @@ Response Transport::send(const Request& request, const Cancellation* cancellatio
             return response;
         });
     });
-    return wait_for(task, timeout, source, cancellation, request);
+    auto response = wait_for(task, timeout, source, cancellation, request);
+    note_response();
+    return response;
+}
+
+void Transport::note_response() {
+    last_response_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+std::optional<std::chrono::steady_clock::time_point> Transport::last_response() const {
+    auto ticks = last_response_ns_.load(std::memory_order_relaxed);
+    if (ticks == 0) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
 }
 
 void Transport::stream(const Request& request, const std::function<bool(std::string_view)>& on_chunk,
@@ -221,6 +233,7 @@ void Transport::stream(const Request& request, const std::function<bool(std::str
     // The task completes once the status line and headers are in; the body follows.
     auto answer = wait_for(client->request(message, source.get_token()), options_.timeout, source,
                            cancellation, request);
+    note_response();
     auto body = answer.body().streambuf();
 
     if (!is_success(answer.status_code())) {
@@ -257,6 +270,7 @@ void Transport::stream(const Request& request, const std::function<bool(std::str
             throw TransportError(by_caller ? TransportError::Kind::cancelled : TransportError::Kind::broken,
                                  request.verb, request.path, error.what());
         }
+        if (read > 0) note_response();
         if (read == 0) {
             if (cancellation != nullptr && cancellation->is_cancelled()) {
                 throw TransportError(TransportError::Kind::cancelled, request.verb, request.path,

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -100,14 +101,20 @@ public:
 
     const std::string& server() const { return server_; }
 
+    // When the API server last sent a response (any status), or nullopt before the first.
+    // Readiness checks use it to avoid a request of their own while the API is in use.
+    std::optional<std::chrono::steady_clock::time_point> last_response() const;
+
 private:
     std::unique_ptr<web::http::client::http_client> make_client(std::chrono::milliseconds timeout) const;
+    void note_response();
 
     std::string server_;
     std::shared_ptr<TokenSource> token_source_;
     TransportOptions options_;
     std::shared_ptr<const detail::TlsMaterial> tls_;
     std::unique_ptr<web::http::client::http_client> client_;
+    std::atomic<std::int64_t> last_response_ns_{0};
 };
 
 }  // namespace jpc::kube
