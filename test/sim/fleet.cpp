@@ -34,6 +34,8 @@ void JibriFleet::start() {
     informer.ns = options_.ns;
     informer.label_selector = options_.pod_selector;
     informer.name = "simulated jibris in " + options_.ns;
+    // Revisits every pod now and then, so a status write that failed is retried.
+    informer.resync_period = std::chrono::seconds(5);
     kube::InformerHandlers handlers;
     handlers.on_add = [this](const nlohmann::json& pod) { on_pod(pod); };
     handlers.on_update = [this](const nlohmann::json&, const nlohmann::json& pod) { on_pod(pod); };
@@ -51,27 +53,35 @@ void JibriFleet::on_pod(const nlohmann::json& object) {
     auto name = kube::name_of(object);
     auto uid = kube::uid_of(object);
     bool deleting = object["metadata"].contains("deletionTimestamp");
+    bool has_ip = object.contains("status") && !object["status"].value("podIP", "").empty();
     std::string ip;
+    bool is_new = false;
     {
         std::lock_guard lock(mutex_);
         auto found = jibris_.find(name);
         if (found != jibris_.end() && found->second.uid == uid) {
             found->second.labels = labels_of(object);
             found->second.being_deleted = deleting;
-            return;
+            found->second.ip_recorded = has_ip;
+            // A status write that failed (the API server was down) is retried on the next
+            // event or resync of the pod.
+            if (has_ip || deleting) return;
+            ip = found->second.ip;
+        } else {
+            if (deleting) return;
+            ip = addresses_.acquire();
+            Jibri jibri;
+            jibri.uid = uid;
+            jibri.ip = ip;
+            jibri.labels = labels_of(object);
+            jibris_[name] = jibri;
+            ++stats_.pods_started;
+            is_new = true;
         }
-        if (deleting) return;
-        ip = addresses_.acquire();
-        Jibri jibri;
-        jibri.uid = uid;
-        jibri.ip = ip;
-        jibri.labels = labels_of(object);
-        jibris_[name] = jibri;
-        ++stats_.pods_started;
     }
+    if (is_new) health_->add(ip, JibriStatus{});
 
     // What the kubelet would do: the pod runs, with its IP.
-    health_->add(ip, JibriStatus{});
     nlohmann::json status = {
         {"status", {{"phase", "Running"}, {"podIP", ip}, {"podIPs", nlohmann::json::array({{{"ip", ip}}})}}}};
     status["metadata"]["uid"] = uid;
@@ -81,6 +91,8 @@ void JibriFleet::on_pod(const nlohmann::json& object) {
         if (!error.is_not_found() && !error.is_conflict()) {
             spdlog::warn("jibri-sim: pod {}/{}: setting its status failed: {}", options_.ns, name, error.what());
         }
+    } catch (const std::exception& error) {
+        spdlog::warn("jibri-sim: pod {}/{}: setting its status failed: {}", options_.ns, name, error.what());
     }
 }
 
@@ -108,7 +120,7 @@ std::vector<std::string> JibriFleet::idle_pods() const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> names;
     for (const auto& [name, jibri] : jibris_) {
-        if (jibri.status.busy_status == BusyStatus::Idle && !jibri.being_deleted &&
+        if (jibri.status.busy_status == BusyStatus::Idle && !jibri.being_deleted && jibri.ip_recorded &&
             options_.deployment_selector.matches(jibri.labels)) {
             names.push_back(name);
         }

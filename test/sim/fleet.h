@@ -93,6 +93,9 @@ private:
         std::chrono::steady_clock::time_point busy_since;
         bool counted_lost = false;
         bool being_deleted = false;
+        // The API server has the pod's podIP: the operator accepts its webhooks and can
+        // probe its health only then.
+        bool ip_recorded = false;
     };
 
     void on_pod(const nlohmann::json& object);
