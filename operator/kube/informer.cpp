@@ -189,7 +189,11 @@ std::string Informer::relist() {
     for (const auto& object : deleted) {
         if (handlers_.on_delete) call_handler("delete", [&] { handlers_.on_delete(*object); });
     }
-    for (const auto& [old_object, object] : changed) {
+    for (const auto& change : changed) {
+        // Plain references rather than a structured binding, which clang 14 (the fuzz
+        // build's compiler) cannot capture in the lambdas below.
+        const ObjectPtr& old_object = change.first;
+        const ObjectPtr& object = change.second;
         if (!old_object) {
             if (handlers_.on_add) call_handler("add", [&] { handlers_.on_add(*object); });
         } else if (handlers_.on_update) {
