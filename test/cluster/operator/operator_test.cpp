@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <fstream>
+#include <iterator>
 
 using jpc::test::kubectl;
 using jpc::test::PoolFixture;
@@ -295,4 +297,36 @@ TEST_CASE("CRD rejects invalid pools", "[operator]") {
             "spec":{"deploymentName":"jibri","spare":-1,"busyLabels":{"s":"busy"}}})");
     CHECK(result.exit_code != 0);
     CHECK(result.err.find("spec.spare") != std::string::npos);
+}
+
+TEST_CASE("no credential reaches the logs", "[operator]") {
+    PoolSettings settings;
+    settings.sweep_interval_seconds = 5;
+    PoolFixture fixture("op-secrets", settings);
+    // The most verbose level, as someone chasing a problem would run it.
+    auto& replica = fixture.start_operator("replica-a", {"--log-level=trace"});
+    REQUIRE(replica.wait_ready(60s));
+    REQUIRE(fixture.wait_idle(2, 60s));
+    run_cycle(fixture, 2);
+    // A sweep runs too, so its requests are logged as well.
+    std::this_thread::sleep_for(6s);
+    CHECK(replica.stop(SIGTERM) == 0);
+
+    auto read = [](const std::string& path) {
+        std::ifstream in(path);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    auto token = read(fixture.operator_kubeconfig() + ".token");
+    auto admin_token = read(jpc::test::LocalCluster::current().admin_token_file);
+    while (!admin_token.empty() && std::isspace(static_cast<unsigned char>(admin_token.back()))) admin_token.pop_back();
+    REQUIRE(token.size() > 100);
+    REQUIRE(admin_token.size() > 10);
+
+    auto logs = fixture.operator_logs();
+    CHECK(logs.find(" debug ") != std::string::npos);
+    // Whole tokens, and their first 16 characters, in case a line cut one short.
+    CHECK(logs.find(token) == std::string::npos);
+    CHECK(logs.find(token.substr(0, 16)) == std::string::npos);
+    CHECK(logs.find(admin_token) == std::string::npos);
+    CHECK(logs.find("Bearer") == std::string::npos);
 }
