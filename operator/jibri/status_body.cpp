@@ -99,6 +99,10 @@ Result<nlohmann::json, HttpError> parse_json_body(std::string_view body) {
         // error.what() starts with "[json.exception.parse_error.101] " and may echo input,
         // so the reason gives only the byte offset.
         return fail(bad_request(fmt::format("invalid JSON near byte {}", error.byte)));
+    } catch (const nlohmann::json::out_of_range&) {
+        // The parser throws out_of_range, not parse_error, for a number that overflows a
+        // double, such as 1e400.
+        return fail(bad_request("invalid JSON: a number is out of range"));
     }
 }
 

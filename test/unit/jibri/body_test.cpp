@@ -170,3 +170,26 @@ TEST_CASE("webhook body brackets inside strings", "[body]") {
     REQUIRE(report.ok());
     CHECK(report.value().jibri_id == "[[[[\"{{{{");
 }
+
+TEST_CASE("body number overflow rejected", "[body]") {
+    // nlohmann::json throws out_of_range rather than parse_error for a number beyond a
+    // double's range. fuzz-webhook found the first body. The parsers must return 400.
+    const std::string status_ok =
+        R"("status":{"busyStatus":"IDLE","health":{"healthStatus":"HEALTHY"}})";
+    const std::string bodies[] = {
+        "1e400{\"jibriId\":\"\":{\"busyStatus\":\"busy\"}}",
+        R"({"jibriId":"jibri-a","sessionId":1e400,)" + status_ok + "}",
+        R"({"jibriId":"jibri-a","sessionId":-1e400,)" + status_ok + "}",
+    };
+    for (const auto& body : bodies) {
+        INFO(body);
+        const auto webhook = parse_webhook_body(body);
+        REQUIRE_FALSE(webhook.ok());
+        CHECK(webhook.error().status == 400);
+        CHECK(webhook.error().reason == "invalid JSON: a number is out of range");
+
+        const auto health = parse_health_body(body);
+        REQUIRE_FALSE(health.ok());
+        CHECK(health.error().status == 400);
+    }
+}
