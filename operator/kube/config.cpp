@@ -96,7 +96,7 @@ public:
             auto list = file.root[section];
             if (!list || !list.IsSequence()) continue;
             for (const auto& item : list) {
-                if (!item.IsMap() || !item["name"] || item["name"].as<std::string>() != name) continue;
+                if (!item.IsMap() || !item["name"] || entry_name(item, section) != name) continue;
                 auto body = item[field];
                 if (!body || body.IsNull()) return Entry{YAML::Node(YAML::NodeType::Map), &file};
                 if (!body.IsMap()) fail(fmt::format("{} \"{}\": {} is not a map", section, name, field));
@@ -114,7 +114,7 @@ public:
             for (const auto& item : list) {
                 if (!item.IsMap() || !item["name"]) continue;
                 if (!joined.empty()) joined += ", ";
-                joined += item["name"].as<std::string>();
+                joined += entry_name(item, section);
             }
         }
         return joined.empty() ? "(none)" : joined;
@@ -123,6 +123,14 @@ public:
     const std::string& label() const { return label_; }
 
 private:
+    // The name of an entry of `section`. A map or list there would make yaml-cpp throw
+    // BadConversion, whose message does not name the file, so it fails here instead.
+    std::string entry_name(const YAML::Node& item, const std::string& section) const {
+        auto name = item["name"];
+        if (name.IsMap() || name.IsSequence()) fail(fmt::format("{}: an entry's name is a map or a list; it must be a string", section));
+        return name.as<std::string>();
+    }
+
     std::vector<KubeconfigFile> files_;
     std::string label_;
 };

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
+#include <typeinfo>
 
 using namespace jpc::kube;
 namespace fs = std::filesystem;
@@ -213,6 +215,58 @@ contexts:
           "kubeconfig /x: context \"a\" names user \"ghost\", which is not defined; users are: u");
     CHECK(load("current-context: a\n:: [\n").rfind("kubeconfig /x: invalid YAML", 0) == 0);
     CHECK(load("- just\n- a list\n") == "kubeconfig /x: the top level is not a map; is this a kubeconfig?");
+}
+
+TEST_CASE("kubeconfig rejects a name that is not a string", "[config]") {
+    // yaml-cpp throws BadConversion, whose message names no file, when a name is read as a
+    // string but is a map or a list. fuzz-kubeconfig found the first input.
+    const std::string found_by_fuzzing = R"(apiVersion: v1
+kind: Config
+current-contex>: b
+clusters:
+- name: c1
+  cluster:
+    server: https://10.0.0.1:6443
+    certificate-aucertificate-authority name: c2
+  cluster:
+    servej: https://[::1]:6443
+d: Config
+current-context: b
+clusters:
+- name: c1
+  cluster:
+    server: https://10.0.0.1:6443
+    name: c2
+  cluster:
+    server: https://[::1]:6443
+1    insecure-skip-tls-verify: true
+contexts:
+- name: a
+  context: {cluster: c1, namespace: jitsi}
+- name:xt: {cluster: c1, namespace: jitsi}
+- name: {cluster: c2}
+)";
+    struct Case {
+        std::string yaml;
+        std::string message;
+    };
+    const Case cases[] = {
+        {found_by_fuzzing, "kubeconfig /x: contexts: an entry's name is a map or a list; it must be a string"},
+        {"current-context: a\ncontexts: [{name: [a], context: {cluster: c}}]\n",
+         "kubeconfig /x: contexts: an entry's name is a map or a list; it must be a string"},
+        {"current-context: a\ncontexts: [{name: a, context: {cluster: c}}]\nclusters: [{name: {c: 1}}]\n",
+         "kubeconfig /x: clusters: an entry's name is a map or a list; it must be a string"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.yaml);
+        try {
+            parse_kubeconfig(c.yaml, "/x");
+            FAIL("parse_kubeconfig accepted the input");
+        } catch (const std::runtime_error& error) {
+            CHECK(typeid(error) == typeid(std::runtime_error));
+            CHECK(std::string(error.what()) == c.message);
+        }
+    }
 }
 
 TEST_CASE("kubeconfig rejects unsupported users", "[config]") {
