@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace jpc::kube {
 
@@ -44,8 +46,46 @@ std::string_view kind_name(TransportError::Kind kind) {
     return "failed";
 }
 
+// The member `key` of a Status object when it is a string, else an empty string. A Status
+// comes from the network, and json::value() throws type_error for a member of another type.
+std::string string_field(const nlohmann::json& status, const char* key) {
+    auto member = status.find(key);
+    return member != status.end() && member->is_string() ? member->get<std::string>() : std::string();
+}
+
 bool is_status(const nlohmann::json& body) {
-    return body.is_object() && body.value("kind", "") == "Status";
+    return body.is_object() && string_field(body, "kind") == "Status";
+}
+
+// Status.code when it is an integer in the range of int, else `fallback`. json::value()
+// would convert a float such as 1e300 to int, which is undefined behaviour.
+int code_field(const nlohmann::json& status, int fallback) {
+    auto member = status.find("code");
+    if (member == status.end() || !member->is_number_integer()) return fallback;
+    if (member->is_number_unsigned()) {
+        auto code = member->get<std::uint64_t>();
+        return code <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()) ? static_cast<int>(code) : fallback;
+    }
+    auto code = member->get<std::int64_t>();
+    return code >= std::numeric_limits<int>::min() && code <= std::numeric_limits<int>::max() ? static_cast<int>(code)
+                                                                                               : fallback;
+}
+
+// Status.details.retryAfterSeconds when it is a non-negative integer, as a Retry-After
+// header must be.
+std::optional<std::chrono::seconds> retry_after_field(const nlohmann::json& status) {
+    auto details = status.find("details");
+    if (details == status.end() || !details->is_object()) return std::nullopt;
+    auto seconds = details->find("retryAfterSeconds");
+    if (seconds == details->end() || !seconds->is_number_integer()) return std::nullopt;
+    if (seconds->is_number_unsigned()) {
+        auto value = seconds->get<std::uint64_t>();
+        if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+        return std::chrono::seconds(static_cast<std::int64_t>(value));
+    }
+    auto value = seconds->get<std::int64_t>();
+    if (value < 0) return std::nullopt;
+    return std::chrono::seconds(value);
 }
 
 }  // namespace
@@ -72,14 +112,8 @@ ApiError make_api_error(int http_status, std::string_view body, std::string verb
         return ApiError(http_status, {}, quoted, std::move(verb), std::move(path), retry_after,
                         status.is_discarded() ? nlohmann::json(nullptr) : status);
     }
-    if (!retry_after && status.contains("details")) {
-        const auto& details = status["details"];
-        if (details.is_object() && details.contains("retryAfterSeconds") &&
-            details["retryAfterSeconds"].is_number_integer()) {
-            retry_after = std::chrono::seconds(details["retryAfterSeconds"].get<long long>());
-        }
-    }
-    return ApiError(http_status, status.value("reason", ""), status.value("message", ""),
+    if (!retry_after) retry_after = retry_after_field(status);
+    return ApiError(http_status, string_field(status, "reason"), string_field(status, "message"),
                     std::move(verb), std::move(path), retry_after, status);
 }
 
@@ -88,15 +122,8 @@ ApiError make_watch_error(const nlohmann::json& status, std::string verb, std::s
         return ApiError(500, "InternalError", "watch ERROR event without a Status: " + status.dump(),
                         std::move(verb), std::move(path), std::nullopt, status);
     }
-    int code = status.value("code", 500);
-    std::optional<std::chrono::seconds> retry_after;
-    if (status.contains("details") && status["details"].is_object() &&
-        status["details"].contains("retryAfterSeconds") &&
-        status["details"]["retryAfterSeconds"].is_number_integer()) {
-        retry_after = std::chrono::seconds(status["details"]["retryAfterSeconds"].get<long long>());
-    }
-    return ApiError(code, status.value("reason", ""), status.value("message", ""), std::move(verb),
-                    std::move(path), retry_after, status);
+    return ApiError(code_field(status, 500), string_field(status, "reason"), string_field(status, "message"),
+                    std::move(verb), std::move(path), retry_after_field(status), status);
 }
 
 TransportError::TransportError(Kind kind, std::string verb, std::string path, std::string detail)
@@ -151,6 +178,10 @@ std::chrono::milliseconds RetryPolicy::delay(const std::exception_ptr& error, Ba
         std::rethrow_exception(error);
     } catch (const ApiError& api) {
         if (api.retry_after()) {
+            // Casting a Retry-After beyond what milliseconds can count would overflow. Such a
+            // wait exceeds any max_retry_after, so the caller gives up either way.
+            constexpr auto longest = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds::max());
+            if (*api.retry_after() > longest) return std::chrono::milliseconds::max();
             return std::chrono::duration_cast<std::chrono::milliseconds>(*api.retry_after());
         }
     } catch (...) {

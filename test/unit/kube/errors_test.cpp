@@ -151,3 +151,26 @@ TEST_CASE("Backoff grows, caps and jitters", "[errors]") {
     CHECK(without_jitter.next() == 40ms);
     CHECK(without_jitter.next() == 40ms);
 }
+
+TEST_CASE("RetryPolicy delay with huge Retry-After", "[errors]") {
+    // Converting more than about 9.2e15 s to milliseconds overflows their 64-bit count.
+    // The delay saturates instead, so the client gives up.
+    RetryPolicy policy;
+    Backoff backoff = policy.make_backoff();
+    auto huge = pointer_to(make_api_error(429, "", "GET", "/p", "9223372036854775807"));
+    CHECK(policy.delay(huge, backoff) == std::chrono::milliseconds::max());
+    CHECK(policy.delay(huge, backoff) > policy.max_retry_after);
+}
+
+TEST_CASE("ApiError ignores mistyped Status fields", "[errors]") {
+    auto error = make_api_error(
+        503, R"({"kind":"Status","reason":["x"],"message":7,"details":{"retryAfterSeconds":-1}})", "GET", "/p");
+    CHECK(error.code() == 503);
+    CHECK(error.reason().empty());
+    CHECK(error.api_message().empty());
+    CHECK_FALSE(error.retry_after().has_value());
+
+    auto kind_not_string = make_api_error(500, R"({"kind":{"a":1},"reason":"x"})", "GET", "/p");
+    CHECK(kind_not_string.reason().empty());
+    CHECK(kind_not_string.status().is_object());
+}

@@ -119,6 +119,42 @@ TEST_CASE("parse_watch_event reads an ERROR Status", "[watch]") {
     CHECK(error.code() == 410);
 }
 
+TEST_CASE("watch ERROR event with mistyped Status fields", "[watch]") {
+    // fuzz-watch found the first line. Of its two "kind" keys the parser keeps the last,
+    // an object, and reading that as a string threw nlohmann::json::type_error out of
+    // make_watch_error. A float code made the conversion to int undefined behaviour.
+    struct Case {
+        std::string line;
+        int code;
+        std::string reason;
+    };
+    const Case cases[] = {
+        {R"json({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","stretryAfterSecondsmessage":"the server is currently unable to handle the request","reaAson":"ServiceUnavailable","details":{"retryerStecfAoersion":"7","uid":"7d3c1f0e-2a4b-4c5d-9e8f-0a1b2c3d4e5f","labels":{"app":"jibri","pod-template-hash":"5f7d8c9b6"}},"kind":{"containers":[{"name":"jibri","image":"jitsi/jibri:stable"}]},"st&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&us":{"phase":"Running"}}})json", 500, "InternalError"},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":"410","reason":410,"message":["m"]}})", 500, ""},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":1e300,"reason":"Gone"}})", 500, "Gone"},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":4294967296,"reason":"Expired"}})", 500, "Expired"},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":-2147483649}})", 500, ""},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":410,"details":{"retryAfterSeconds":-5}}})", 410, ""},
+        {R"({"type":"ERROR","object":{"kind":"Status","code":429,)"
+         R"("details":{"retryAfterSeconds":18446744073709551615}}})",
+         429, ""},
+    };
+    for (const auto& c : cases) {
+        INFO(c.line);
+        LineReader reader;
+        std::vector<std::string> lines;
+        reader.feed(c.line + "\n", [&](std::string_view line) { lines.emplace_back(line); });
+        REQUIRE(lines.size() == 1);
+
+        auto event = parse_watch_event(lines[0]);
+        REQUIRE(event.type == WatchEventType::error);
+        auto error = make_watch_error(event.object, "GET", "/api/v1/pods?watch=1");
+        CHECK(error.code() == c.code);
+        CHECK(error.reason() == c.reason);
+        CHECK_FALSE(error.retry_after().has_value());
+    }
+}
+
 TEST_CASE("parse_watch_event rejects malformed lines", "[watch]") {
     CHECK_THROWS_AS(parse_watch_event("not json"), std::invalid_argument);
     CHECK_THROWS_AS(parse_watch_event(R"({"object":{}})"), std::invalid_argument);
