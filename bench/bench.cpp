@@ -37,6 +37,11 @@ using namespace std::chrono_literals;
 
 const auto run_started = std::chrono::steady_clock::now();
 
+std::string missed_by(double percent) {
+    if (percent < 10) return fmt::format("missed by {:.1f}%", percent);
+    return fmt::format("missed by {:.0f}%", percent);
+}
+
 nlohmann::json deployment_object() {
     nlohmann::json labels = {{"app", "jibri"}, {"jibri.dev/state", "idle"}};
     return {
@@ -114,19 +119,19 @@ std::string format_ratio(double ratio) {
 std::string verdict_at_most(double value, double limit, bool smoke) {
     if (smoke) return "not checked (smoke)";
     if (value <= limit) return "met";
-    return fmt::format("missed by {:.0f}%", (value / limit - 1.0) * 100.0);
+    return missed_by((value / limit - 1.0) * 100.0);
 }
 
 std::string verdict_below(double value, double limit, bool smoke) {
     if (smoke) return "not checked (smoke)";
     if (value < limit) return "met";
-    return fmt::format("missed by {:.0f}%", (value / limit - 1.0) * 100.0);
+    return missed_by((value / limit - 1.0) * 100.0);
 }
 
 std::string verdict_at_least(double value, double limit, bool smoke) {
     if (smoke) return "not checked (smoke)";
     if (value >= limit) return "met";
-    return fmt::format("missed by {:.0f}%", (1.0 - value / limit) * 100.0);
+    return missed_by((1.0 - value / limit) * 100.0);
 }
 
 void progress(const std::string& message) {

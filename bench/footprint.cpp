@@ -51,11 +51,13 @@ public:
 
     std::vector<Row> run() {
         auto count = static_cast<std::size_t>(options_.footprint_pods);
+        pool_.mark_swept_now();
+        measure_baseline();
+
         progress(fmt::format("footprint: creating {} isolated pods", count));
         std::vector<std::pair<std::string, std::string>> pods;
         for (std::size_t i = 0; i < count; ++i) pods.emplace_back(fmt::format("jibri-{:05}", i), spread_address(i));
         pool_.create_isolated_pods(pods);
-        pool_.mark_swept_now();
         names_.reserve(count);
         for (const auto& pod : pods) names_.push_back(pod.first);
 
@@ -89,6 +91,20 @@ private:
         settings.spare = 0;
         settings.sweep_interval_seconds = 3600;
         return settings;
+    }
+
+    // VmRSS of an operator whose pool has no pods, once it has reconciled and gone quiet,
+    // so that the rows can show what the cached pods add.
+    void measure_baseline() {
+        progress("footprint: operator with no pods, for the baseline VmRSS");
+        auto& process = pool_.start_operator();
+        const std::string reconciled = "jibri_pod_controller_reconcile_duration_seconds_count{result=\"success\"}";
+        bool ready = test::wait_until(
+            [&] { return metric_value(process.get("/metrics").second, reconciled).value_or(0) >= 1; }, 60s, 20ms);
+        if (!ready) throw std::runtime_error("the operator did not reconcile within 60 s; log: " + process.log_path());
+        wait_quiet(process.pid(), 30s);
+        baseline_kib_ = status_kib(process.pid(), "VmRSS");
+        pool_.stop_operator();
     }
 
     // A paged list of the pool's pods (500 a page, as the operator's informer lists) on a
@@ -205,6 +221,11 @@ private:
         rows.push_back({bench, fmt::format("steady VmRSS, median of {} samples over the idle window", rss_kib_.size()),
                         fmt::format("{:.1f} MiB", rss), fmt::format("{:.1f} MiB (kube-apiserver)", apiserver_rss),
                         format_ratio(rss / apiserver_rss), "<= 32 MiB", verdict_at_most(rss, 32, smoke)});
+        double baseline = static_cast<double>(baseline_kib_) / kMiB;
+        rows.push_back({bench, "VmRSS split: with no pods / added per cached pod",
+                        fmt::format("{:.1f} MiB / {:.1f} KiB", baseline,
+                                    (rss - baseline) * kMiB / static_cast<double>(pods)),
+                        "", "", "", "-"});
         double peak = static_cast<double>(peak_kib_) / kMiB;
         double apiserver_peak = static_cast<double>(apiserver_peak_kib_) / kMiB;
         rows.push_back({bench, "peak VmHWM, at the end", fmt::format("{:.1f} MiB", peak),
@@ -267,6 +288,7 @@ private:
     double apiserver_idle_cpu_ms_per_s_ = 0;
     std::vector<double> burst_cpu_us_;
     std::vector<double> apiserver_burst_cpu_us_;
+    long baseline_kib_ = 0;
     long peak_kib_ = 0;
     long apiserver_peak_kib_ = 0;
 };

@@ -49,6 +49,9 @@ struct WrkResult {
     std::uint64_t requests = 0;
     std::uint64_t socket_errors = 0;
     std::map<int, std::uint64_t> statuses;
+    // CPU time per request of the operator and of kube-apiserver over the run; zero for nginx.
+    double operator_cpu_us = 0;
+    double apiserver_cpu_us = 0;
 };
 
 WrkResult parse_wrk(const std::string& output) {
@@ -169,7 +172,16 @@ public:
                 auto which = order[(i + static_cast<std::size_t>(round)) % order.size()];
                 progress(fmt::format("webhook: round {} of {}, {} for {} s", round + 1, options_.wrk_rounds,
                                      name_of(which), options_.duration_seconds));
-                results_[which].push_back(run_wrk(urls[which]));
+                auto apiserver = environment_.apiserver_pid();
+                double operator_start = cpu_seconds(process.pid());
+                double apiserver_start = cpu_seconds(apiserver);
+                auto result = run_wrk(urls[which]);
+                if (which != Case::nginx && result.requests > 0) {
+                    auto requests = static_cast<double>(result.requests);
+                    result.operator_cpu_us = (cpu_seconds(process.pid()) - operator_start) * 1e6 / requests;
+                    result.apiserver_cpu_us = (cpu_seconds(apiserver) - apiserver_start) * 1e6 / requests;
+                }
+                results_[which].push_back(result);
             }
         }
 
@@ -242,6 +254,10 @@ private:
             double latency = median(which, p99);
             rows.push_back({"webhook", fmt::format("{}, p99 latency", label), format_ms(latency),
                             format_ms(nginx_p99) + " (nginx)", format_ratio(latency / nginx_p99), "-", "-"});
+            auto operator_cpu = median(which, [](const WrkResult& result) { return result.operator_cpu_us; });
+            auto apiserver_cpu = median(which, [](const WrkResult& result) { return result.apiserver_cpu_us; });
+            rows.push_back({"webhook", fmt::format("{}, CPU per request: operator / kube-apiserver", label),
+                            fmt::format("{:.0f} us / {:.0f} us", operator_cpu, apiserver_cpu), "", "", "", "-"});
 
             std::uint64_t total = 0;
             std::uint64_t matching = 0;
