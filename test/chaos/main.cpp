@@ -34,6 +34,7 @@ using jpc::test::wait_until;
 
 constexpr int kSweepSeconds = 5;
 constexpr int kLeaseSeconds = 4;  // PoolFixture starts replicas with --lease-duration=4
+constexpr std::chrono::seconds kIdleWait{360};
 
 struct Arguments {
     int cycles = 300;
@@ -117,7 +118,8 @@ public:
 
     // Runs the recordings and the fault injector until every cycle has finished.
     void run() {
-        deadline_ = Clock::now() + arguments_.timeout;
+        began_ = Clock::now();
+        deadline_ = began_ + arguments_.timeout;
         std::thread injector([this] { guarded("fault injector", [this] { inject_faults(); }); });
         std::thread checker([this] {
             while (!done_) {
@@ -134,12 +136,13 @@ public:
         injector.join();
         // Two sweep intervals of calm, so dropped EXPIRED webhooks are found.
         std::this_thread::sleep_for(std::chrono::seconds(2 * kSweepSeconds));
-        wait_until([&] { return settled(); }, 60s, 500ms);
+        wait_until([&] { return settled(); }, kIdleWait, 500ms);
         done_ = true;
         checker.join();
     }
 
     int report() {
+        auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - began_);
         auto stats = fixture_.fleet().stats();
         auto pods = fixture_.client().list(jpc::kube::resources::pods, fixture_.ns());
         int busy_inside = 0;
@@ -156,13 +159,14 @@ public:
         auto overlaps = leader_overlaps();
 
         std::cout << "\nchaos run: seed " << arguments_.seed << ", " << arguments_.cycles << " cycles, "
-                  << arguments_.workers << " at once, spare " << arguments_.spare << "\n"
+                  << arguments_.workers << " at once, spare " << arguments_.spare << ", " << elapsed.count() << " s\n"
                   << "  faults injected:           " << describe_faults() << "\n"
                   << "  recordings started/ended:  " << stats.recordings_started << " / " << stats.recordings_finished
                   << "\n"
                   << "  webhooks sent/dropped/failed: " << stats.webhooks_sent << " / " << stats.webhooks_dropped
                   << " / " << stats.webhooks_failed << "\n"
-                  << "  stalls (no idle pod for 120 s): " << stalls_ << "\n"
+                  << "  stalls (no idle pod for " << kIdleWait.count() << " s): " << stalls_
+                  << ", longest wait for an idle pod " << longest_idle_wait_.count() << " ms\n"
                   << "  lost recordings:           " << stats.lost_recordings << "\n"
                   << "  BUSY pods inside:          " << busy_inside << "\n"
                   << "  EXPIRED pods left:         " << expired_left << "\n"
@@ -219,8 +223,12 @@ private:
         return static_cast<int>(fixture_.fleet().idle_pods().size()) == arguments_.spare;
     }
 
-    // Takes an idle pod no other worker holds; empty when none came within 120 s.
+    // Takes an idle pod no other worker holds; empty when none came within kIdleWait.
+    // kube-controller-manager creates the replacements, and after several kube-apiserver
+    // restarts its watches back off for up to a minute or more before it sees that pods
+    // are gone, so the wait is long.
     std::string claim_idle_pod(std::mt19937_64& random) {
+        auto started = Clock::now();
         std::string chosen;
         wait_until(
             [&] {
@@ -235,7 +243,10 @@ private:
                 }
                 return false;
             },
-            120s, 100ms);
+            kIdleWait, 100ms);
+        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+        std::lock_guard lock(mutex_);
+        longest_idle_wait_ = std::max(longest_idle_wait_, waited);
         return chosen;
     }
 
@@ -248,7 +259,7 @@ private:
             auto pod = claim_idle_pod(random);
             if (pod.empty()) {
                 ++stalls_;
-                spdlog::error("chaos: worker {}: no idle pod for 120 s", worker);
+                spdlog::error("chaos: worker {}: no idle pod for {} s", worker, kIdleWait.count());
                 return;
             }
             fixture_.fleet().start_recording(pod, !drop(random));
@@ -265,7 +276,7 @@ private:
 
     void inject_faults() {
         std::mt19937_64 random(arguments_.seed);
-        std::uniform_int_distribution<int> gap_ms(2000, 6000);
+        std::uniform_int_distribution<int> gap_ms(3000, 8000);
         // Every kind comes once per round, in an order the seed picks, so even a short run
         // sees each of them.
         std::vector<std::string> kinds{"kill", "apiserver", "pause"};
@@ -374,6 +385,7 @@ private:
     jpc::test::PrivateCluster& cluster_;
     PoolFixture& fixture_;
     std::vector<Replica> replicas_;
+    Clock::time_point began_;
     Clock::time_point deadline_;
     std::atomic<int> started_{0};
     std::atomic<int> stalls_{0};
@@ -385,6 +397,7 @@ private:
     std::vector<std::string> errors_;
     std::size_t checked_actions_ = 0;
     std::size_t leadership_starts_ = 0;
+    std::chrono::milliseconds longest_idle_wait_{0};
 };
 
 }  // namespace
