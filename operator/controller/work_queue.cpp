@@ -77,7 +77,10 @@ std::optional<std::string> WorkQueue::get() {
         if (waiting_.empty()) {
             cv_.wait(lock);
         } else {
-            cv_.wait_until(lock, waiting_.begin()->first);
+            // A copy: wait_until reads its deadline again after waking, when another
+            // thread may have erased the map node.
+            const auto until = waiting_.begin()->first;
+            cv_.wait_until(lock, until);
         }
     }
     auto key = queue_.front();

@@ -74,3 +74,27 @@ TEST_CASE("work queue shutdown wakes waiting workers", "[workqueue]") {
     worker.join();
     CHECK(returned);
 }
+
+TEST_CASE("work queue survives workers waiting on one delayed key", "[workqueue]") {
+    // Two workers wait for the same delayed key. The one that takes it removes the key's
+    // entry while the other still waits for that deadline; the sanitizer build catches a
+    // wait that reads the removed entry.
+    WorkQueue queue;
+    std::atomic<int> taken{0};
+    auto worker = [&] {
+        while (auto key = queue.get()) {
+            ++taken;
+            queue.done(*key);
+        }
+    };
+    std::thread first(worker);
+    std::thread second(worker);
+    queue.add_after("a", std::chrono::milliseconds(50));
+    for (int i = 0; i < 100 && taken < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    queue.add("b");
+    for (int i = 0; i < 100 && taken < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(taken == 2);
+    queue.shut_down();
+    first.join();
+    second.join();
+}
