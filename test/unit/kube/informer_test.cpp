@@ -171,14 +171,17 @@ TEST_CASE("informer applies watch events to the store", "[informer]") {
     REQUIRE(eventually([&] { return informer.stats().watch_restarts >= 1; }));
     CHECK(recorder.calls() == std::vector<std::string>{"add a", "update a 1->2", "add b", "delete a"});
     CHECK(names(informer.list()) == std::vector<std::string>{"b"});
-    informer.stop();
 
-    // The bookmark moved the resume point.
-    bool resumed_at_bookmark = false;
-    for (const auto& request : server.requests()) {
-        if (is_watch(request) && request.path.find("resourceVersion=9&") != std::string::npos) resumed_at_bookmark = true;
-    }
-    CHECK(resumed_at_bookmark);
+    // The bookmark moved the resume point. The restart counter rises as the next watch is
+    // opened, which can be before the server has received it, so this waits for it.
+    auto resumed_at_bookmark = [&] {
+        for (const auto& request : server.requests()) {
+            if (is_watch(request) && request.path.find("resourceVersion=9&") != std::string::npos) return true;
+        }
+        return false;
+    };
+    CHECK(eventually(resumed_at_bookmark));
+    informer.stop();
 }
 
 TEST_CASE("informer transform drops fields", "[informer]") {
