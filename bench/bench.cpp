@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <atomic>
-#include <cmath>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -85,7 +85,7 @@ nlohmann::json recorded_busy_annotations() {
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path + "; did the process exit?");
+    if (!in) throw std::runtime_error("cannot read " + path + ": the file is missing, or its process has exited");
     std::stringstream buffer;
     buffer << in.rdbuf();
     return buffer.str();
@@ -98,7 +98,7 @@ bool Options::selected(const std::string& name) const {
 }
 
 double percentile(std::vector<double> samples, double p) {
-    if (samples.empty()) throw std::invalid_argument("percentile of no samples");
+    if (samples.empty()) throw std::invalid_argument("percentile: no samples to compute it from");
     std::sort(samples.begin(), samples.end());
     auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples.size())));
     rank = std::clamp<std::size_t>(rank, 1, samples.size());
@@ -146,7 +146,9 @@ double cpu_seconds(pid_t pid) {
     // The command name in field 2 may contain spaces and parentheses, so the fields are
     // counted from the last ')'. utime and stime are fields 14 and 15.
     auto close = text.rfind(')');
-    if (close == std::string::npos) throw std::runtime_error("unexpected /proc/" + std::to_string(pid) + "/stat");
+    if (close == std::string::npos) {
+        throw std::runtime_error("cannot parse /proc/" + std::to_string(pid) + "/stat: no ')' after the command name");
+    }
     std::istringstream fields(text.substr(close + 1));
     std::string field;
     unsigned long long utime = 0;
@@ -261,12 +263,12 @@ std::vector<LogLine> read_operator_log(const std::string& path) {
     return lines;
 }
 
-std::optional<double> metric_value(const std::string& metrics, const std::string& prefix) {
+std::optional<double> metric_value(const std::string& metrics, const std::string& series) {
     std::istringstream lines(metrics);
     std::string line;
     while (std::getline(lines, line)) {
-        if (line.size() > prefix.size() && line.compare(0, prefix.size(), prefix) == 0 && line[prefix.size()] == ' ') {
-            return std::stod(line.substr(prefix.size() + 1));
+        if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+            return std::stod(line.substr(series.size() + 1));
         }
     }
     return std::nullopt;

@@ -24,7 +24,7 @@ namespace jpc::bench {
 
 struct Options {
     bool smoke = false;  // tiny sizes, and no verdicts on the performance targets
-    std::vector<std::string> only;  // benchmark names to run; empty: all
+    std::vector<std::string> only;  // benchmarks to run by name, or all when empty
 
     // 1. isolation latency
     int cycles = 200;
@@ -34,7 +34,7 @@ struct Options {
     int sweep_pods = 1000;
     int sweep_rounds = 5;               // sweeps measured, one per sweep interval
     int sweep_interval_seconds = 15;    // spec.sweepIntervalSeconds of the sweep pool
-    int health_timeout_seconds = 2;     // spec.health.timeoutSeconds; 2 is the CRD's default
+    int health_timeout_seconds = 2;     // spec.health.timeoutSeconds, 2 by the CRD's default
 
     // 3. footprint
     int footprint_pods = 5000;
@@ -47,8 +47,8 @@ struct Options {
     int duration_seconds = 10;          // of each wrk run
     int wrk_rounds = 3;                 // runs of each case, interleaved
 
-    std::string work_dir;     // logs and temporary files; bench/run makes it
-    std::string cluster_dir;  // made by 'hack/local-cluster up'
+    std::string work_dir;     // folder for logs and temporary files, made by bench/run
+    std::string cluster_dir;  // folder of the control plane, made by 'hack/local-cluster up'
 
     bool selected(const std::string& name) const;
 };
@@ -83,10 +83,12 @@ std::string verdict_at_least(double value, double limit, bool smoke);
 // Prints a progress line to standard error, prefixed with the time since the run started.
 void progress(const std::string& message);
 
-// Readings from /proc/PID. Each throws std::runtime_error when the process is gone.
-// User plus system CPU time from /proc/PID/stat, in seconds (clock-tick resolution).
+// Returns the user plus system CPU time of a process from /proc/PID/stat, in seconds, with
+// the resolution of a clock tick (10 ms on Linux). Throws std::runtime_error when the
+// process is gone.
 double cpu_seconds(pid_t pid);
-// A "Vm..." field of /proc/PID/status (VmRSS, VmHWM) in KiB.
+// Returns a "Vm..." field of /proc/PID/status (VmRSS, VmHWM) in KiB. Throws
+// std::runtime_error when the process is gone or has no such field.
 long status_kib(pid_t pid, const std::string& field);
 
 // Appends the child's PID and executable to WORK/children, which bench/run reads to stop
@@ -120,7 +122,8 @@ void parallel_for(std::size_t count, std::size_t threads, const std::function<vo
 
 // Returns the i-th address of a sequence spread over 127.0.0.0/8: 127.A.B.C with A from 1
 // to 254 varying fastest, so that consecutive pods land in different /16 blocks. Distinct
-// for i below 254 * 256. 127.0.0.0/16 is left out because local services use it.
+// for i below 254 * 256, and throws std::out_of_range above. 127.0.0.0/16 is left out
+// because local services use it.
 std::string spread_address(std::size_t index);
 
 // The control plane of this run and an admin client for it.
@@ -147,7 +150,7 @@ private:
     std::vector<std::unique_ptr<test::TestNamespace>> namespaces_;
 };
 
-// The JibriPool settings a benchmark chooses; the rest are the CRD's defaults.
+// JibriPool fields that a benchmark sets. Every other field keeps the CRD's default.
 struct PoolSettings {
     int spare = 2;
     int sweep_interval_seconds = 300;
@@ -177,7 +180,7 @@ public:
     // the previous one first. The log goes to WORK/operator-NS-N.log.
     test::OperatorProcess& start_operator();
     test::OperatorProcess& operator_process();
-    // SIGTERM, then SIGKILL after 20 s.
+    // Stops the operator with SIGTERM, or with SIGKILL when it still runs 20 s later.
     void stop_operator();
 
     // Creates one pod per (name, podIP) entry that looks isolated: labels app=jibri and
@@ -202,12 +205,12 @@ struct LogLine {
 };
 
 // Reads the lines of an operator log that start with a timestamp
-// ("2024-05-01T12:00:00.123456Z INFO  ..."); other lines are skipped.
+// ("2024-05-01T12:00:00.123456Z info  ..."), and skips the others.
 std::vector<LogLine> read_operator_log(const std::string& path);
 
-// Returns the value of the first sample line of a metric in Prometheus text output whose
-// name and labels start with `prefix` (for example
+// Returns the value of the first sample line in Prometheus text output whose name and
+// labels are exactly `series` (for example
 // `jibri_pod_controller_reconcile_duration_seconds_count{result="success"}`), or nullopt.
-std::optional<double> metric_value(const std::string& metrics, const std::string& prefix);
+std::optional<double> metric_value(const std::string& metrics, const std::string& series);
 
 }  // namespace jpc::bench

@@ -188,9 +188,19 @@ private:
         apiserver_idle_cpu_ms_per_s_ = (cpu_seconds(apiserver) - apiserver_start) * 1000.0 / elapsed;
     }
 
+    // Successful reconciles so far and their total duration in seconds, from /metrics.
+    std::pair<double, double> reconcile_totals() {
+        auto metrics = pool_.operator_process().get("/metrics").second;
+        const std::string name = "jibri_pod_controller_reconcile_duration_seconds";
+        const std::string labels = "{result=\"success\"}";
+        return {metric_value(metrics, name + "_count" + labels).value_or(0),
+                metric_value(metrics, name + "_sum" + labels).value_or(0)};
+    }
+
     void measure_burst(pid_t pid, int burst) {
         auto apiserver = environment_.apiserver_pid();
         auto updates = static_cast<std::size_t>(options_.burst_updates);
+        auto [reconciles_start, reconcile_seconds_start] = reconcile_totals();
         double cpu_start = cpu_seconds(pid);
         double apiserver_start = cpu_seconds(apiserver);
         auto& client = environment_.client();
@@ -203,6 +213,10 @@ private:
         wait_quiet(pid, 60s);
         burst_cpu_us_.push_back((cpu_seconds(pid) - cpu_start) * 1e6 / static_cast<double>(updates));
         apiserver_burst_cpu_us_.push_back((cpu_seconds(apiserver) - apiserver_start) * 1e6 / static_cast<double>(updates));
+        auto [reconciles_end, reconcile_seconds_end] = reconcile_totals();
+        double reconciles = reconciles_end - reconciles_start;
+        burst_reconciles_.push_back(reconciles);
+        if (reconciles > 0) burst_reconcile_ms_.push_back((reconcile_seconds_end - reconcile_seconds_start) * 1000.0 / reconciles);
     }
 
     std::vector<Row> rows(const std::vector<double>& lists, const std::vector<Start>& starts) const {
@@ -274,6 +288,12 @@ private:
                         fmt::format("{:.0f} us", per_event),
                         fmt::format("{:.0f} us (kube-apiserver)", apiserver_per_event),
                         format_ratio(per_event / apiserver_per_event), "-", "-"});
+        if (!burst_reconcile_ms_.empty()) {
+            rows.push_back({bench, "per burst, median: reconciles / mean time of one reconcile",
+                            fmt::format("{:.0f} / {}", percentile(burst_reconciles_, 50),
+                                        format_ms(percentile(burst_reconcile_ms_, 50))),
+                            "", "", "", "-"});
+        }
         return rows;
     }
 
@@ -288,6 +308,8 @@ private:
     double apiserver_idle_cpu_ms_per_s_ = 0;
     std::vector<double> burst_cpu_us_;
     std::vector<double> apiserver_burst_cpu_us_;
+    std::vector<double> burst_reconciles_;
+    std::vector<double> burst_reconcile_ms_;
     long baseline_kib_ = 0;
     long peak_kib_ = 0;
     long apiserver_peak_kib_ = 0;

@@ -1,8 +1,8 @@
 // Benchmark 1, isolation latency. Each cycle measures two paths to "the pod left the
 // Deployment's selector and the ReplicaSet created its replacement", both seen through
 // the benchmark's own watch:
-//   operator:  a BUSY webhook from the pod's IP; the operator records the report on the
-//              pod, its watch delivers the change, a reconcile relabels the pod.
+//   operator:  a BUSY webhook from the pod's IP. The operator records the report on the
+//              pod, its watch delivers the change, and a reconcile relabels the pod.
 //   reference: one JSON merge patch of the same label by the benchmark.
 // The two run in alternating order, each followed by cleanup and a wait until the pool is
 // back to `spare` idle pods, so both see the same cluster state.
@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace jpc::bench {
@@ -35,8 +36,8 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 struct Sample {
     double left_selector = 0;
     double replacement = 0;
-    double answered = 0;         // operator path: the webhook's 200 arrived
-    double report_visible = 0;   // operator path: the watch delivered the BUSY annotation
+    double answered = 0;         // the response to the webhook or the patch arrived
+    double report_visible = 0;   // operator path only: the watch delivered the BUSY annotation
 };
 
 struct Samples {
