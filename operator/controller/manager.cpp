@@ -48,7 +48,9 @@ Manager::Manager(options::Options options, kube::Config config)
         election.on_started_leading = [this] { on_started_leading(); };
         election.on_stopped_leading = [this] {
             metrics_.leader.set({}, 0);
-            spdlog::warn("leader election: {} stopped leading; reconciling and sweeping stop", identity_);
+            // Expected while shutting down; a warning otherwise, as the lease was lost.
+            auto level = stopped_ ? spdlog::level::info : spdlog::level::warn;
+            spdlog::log(level, "leader election: {} stopped leading; reconciling and sweeping stop", identity_);
         };
         election.on_new_leader = [this](const std::string& leader) {
             spdlog::info("leader election: the leader is now {}", leader.empty() ? std::string("nobody") : leader);
