@@ -137,7 +137,7 @@ ReconcileResult Reconciler::reconcile_invalid_pool(const CachedPool& cached) {
     }
     if (newly_degraded) {
         pool::Event event{{std::string(pool::kApiVersion), std::string(pool::kKind), ns, name, kube::uid_of(object)},
-                          pool::EventType::warning, "Degraded", "invalid spec: " + cached.error};
+                          pool::EventType::warning, std::string(pool::kReasonInvalidSpec), "invalid spec: " + cached.error};
         recorder_.record(event);
     }
     return {};
