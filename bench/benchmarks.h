@@ -22,7 +22,7 @@ std::vector<Row> run_sweep(Environment& environment);
 // against kube-apiserver's numbers and a plain paged list.
 std::vector<Row> run_footprint(Environment& environment);
 
-// 4. wrk against the webhook's fast paths, against nginx answering the same request.
+// 4. wrk against the webhook's fast paths, against nginx returning 200 to the same request.
 std::vector<Row> run_webhook_throughput(Environment& environment);
 
 }  // namespace jpc::bench

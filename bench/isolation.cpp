@@ -36,20 +36,20 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 struct Sample {
     double left_selector = 0;
     double replacement = 0;
-    double answered = 0;         // the response to the webhook or the patch arrived
+    double responded = 0;        // the response to the webhook or the patch arrived
     double report_visible = 0;   // operator path only: the watch delivered the BUSY annotation
 };
 
 struct Samples {
     std::vector<double> left_selector;
     std::vector<double> replacement;
-    std::vector<double> answered;
+    std::vector<double> responded;
     std::vector<double> report_visible;
 
     void add(const Sample& sample) {
         left_selector.push_back(sample.left_selector);
         replacement.push_back(sample.replacement);
-        answered.push_back(sample.answered);
+        responded.push_back(sample.responded);
         report_visible.push_back(sample.report_visible);
     }
 };
@@ -150,7 +150,7 @@ private:
         Sample sample;
         auto started = Clock::now();
         int code = fleet_->start_recording(*pod);
-        sample.answered = ms_between(started, Clock::now());
+        sample.responded = ms_between(started, Clock::now());
         if (code != 200) {
             progress(fmt::format("isolation: the BUSY webhook of pod {} returned {}", *pod, code));
             return false;
@@ -175,7 +175,7 @@ private:
         nlohmann::json patch = {{"metadata", {{"labels", {{"jibri.dev/state", "busy"}}}}}};
         auto started = Clock::now();
         environment_.client().merge_patch(kube::resources::pods, pool_.ns(), *pod, patch);
-        sample.answered = ms_between(started, Clock::now());
+        sample.responded = ms_between(started, Clock::now());
         if (!wait_isolated(*pod, started, sample)) return false;
 
         // The jibri in it never recorded, so the benchmark removes the pod itself.
@@ -209,10 +209,10 @@ private:
                  "(replacement after direct patch)");
 
         rows.push_back({"isolation", "operator path p50: webhook 200 / BUSY annotation seen / selector left",
-                        fmt::format("{} / {} / {}", format_ms(percentile(operator_.answered, 50)),
+                        fmt::format("{} / {} / {}", format_ms(percentile(operator_.responded, 50)),
                                     format_ms(percentile(operator_.report_visible, 50)),
                                     format_ms(percentile(operator_.left_selector, 50))),
-                        "patch 200 in " + format_ms(percentile(reference_.answered, 50)), "", "", "-"});
+                        "patch 200 in " + format_ms(percentile(reference_.responded, 50)), "", "", "-"});
         auto completed = std::min(operator_.left_selector.size(), reference_.left_selector.size());
         bool all = failures == 0 && static_cast<int>(completed) == options_.cycles;
         rows.push_back({"isolation", "cycles completed", fmt::format("{} of {}", completed, options_.cycles), "", "",

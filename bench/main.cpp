@@ -132,7 +132,7 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-// The sweep benchmark serves one listening socket per pod and holds the hung connections.
+// The sweep benchmark opens one listening socket per pod and keeps the hung connections open.
 void raise_file_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

@@ -23,8 +23,8 @@ class PodWatch {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // Watches the pods of `ns` that match label_selector; `deployment_selector` tells
-    // which of them are inside the Deployment.
+    // Watches the pods of `ns` that match label_selector. A pod that matches
+    // `deployment_selector` counts as inside the Deployment.
     PodWatch(kube::Client client, const std::string& ns, const std::string& label_selector,
              pool::LabelSelector deployment_selector);
     ~PodWatch();

@@ -4,7 +4,7 @@
 // rest report BUSY. The operator sweeps them every spec.sweepIntervalSeconds. Each sweep
 // is read from the operator's log line "sweeper: pool ...: probed N pods in M ms ...".
 // Between sweeps the benchmark replaces the EXPIRED pods that the operator deleted, with
-// new pods on the same addresses, so every sweep sees the same mix.
+// new pods on the same addresses, so every sweep probes the same mix.
 //
 // Reference: the same health requests sent by the benchmark one after another, each with
 // the same timeout.

@@ -1,8 +1,8 @@
 // Benchmark 4, webhook throughput. wrk on loopback (2 threads, 50 keep-alive connections,
 // bench/webhook.lua for the POST body) against two of the operator's fast paths:
-//   unknown pod:     a pod name that does not exist, answered 404;
-//   repeated status: a pod whose recorded status equals the posted one, answered 200
-//                    without an API write. wrk cannot choose its source address, so this
+//   unknown pod:     a pod name that does not exist, which returns 404;
+//   repeated status: a pod whose recorded status equals the posted one, which returns
+//                    200 without an API write. wrk cannot choose its source address, so this
 //                    pool has spec.webhook.verifySourceIP false.
 // Reference: nginx (a temporary configuration on 127.0.0.1, as a child process stopped by
 // its PID) answering 200 to the same request, with the same wrk settings. The cases run
@@ -41,7 +41,7 @@ constexpr const char* kUnknownPod = "jibri-unknown";
 
 enum class Case { nginx, unknown_pod, repeated_status };
 
-// What one wrk run printed on its BENCH line.
+// Figures of one wrk run, from its BENCH line.
 struct WrkResult {
     double requests_per_second = 0;
     double p50_us = 0;
@@ -84,9 +84,9 @@ bool accepts_connections(std::uint16_t port) {
     return connected;
 }
 
-// nginx with a configuration of its own in WORK/nginx: listens on 127.0.0.1:port only,
-// keeps its pid file, error log and temporary folders there, answers 200 with a one-line
-// body to every request, and runs in the foreground as a child of the benchmark.
+// nginx with a configuration of its own in WORK/nginx. It listens on 127.0.0.1:port only,
+// keeps its pid file, error log and temporary folders in that folder, returns 200 with a
+// one-line body for every request, and runs in the foreground as a child of the benchmark.
 class Nginx {
 public:
     Nginx(const Options& options, std::uint16_t port) : port_(port) {
