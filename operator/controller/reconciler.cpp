@@ -97,6 +97,9 @@ ReconcileResult Reconciler::reconcile(const std::string& pool_key) {
             spdlog::info("pool {}: no longer the leader; stopping this reconcile", pool_key);
             return {};
         }
+        // Logged before the write, so the time the leader decided to act is on record even
+        // when the process is paused before its result line.
+        spdlog::debug("sending: {}", pool::describe(action));
         if (!perform(pool, deployment ? &*deployment : nullptr, action, now)) {
             all_done = false;
             break;

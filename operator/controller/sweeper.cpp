@@ -167,6 +167,8 @@ SweepReport Sweeper::sweep(const pool::JibriPool& pool, const pool::Deployment& 
         auto recorded = jibri::read_recorded_report(pod.annotations);
         if (recorded && recorded->busy == status->busy) continue;
         if (!may_act_()) break;
+        spdlog::debug("sending: sweeper: record {} on pod {}/{} (uid {})", jibri::to_string(status->busy),
+                      pod.namespace_name, pod.name, pod.uid);
         try {
             auto outcome = write_report(client_, *targets[i], *status, to_timestamp(sent_at));
             if (outcome != WriteOutcome::written) continue;

@@ -329,9 +329,9 @@ private:
         return text.empty() ? "none" : text;
     }
 
-    // Every isolate, delete, scale or sweep write must come from the newest leader: an action
-    // logged after another replica started leading with a higher lease term, or by a replica
-    // that was not leading, is listed.
+    // Every isolate, delete, scale or sweep write must come from the newest leader: a write
+    // that the replica began (its "sending:" line) after another replica started leading
+    // with a higher lease term, or while it was not leading, is listed.
     std::vector<std::string> leader_overlaps() {
         struct Action {
             std::string time;
@@ -353,10 +353,10 @@ private:
                         starts.emplace_back(time, *term);
                     } else if (line.find("stopped leading") != std::string::npos) {
                         term.reset();
-                    } else if (line.find(" isolate pod ") != std::string::npos ||
-                               line.find(" delete pod ") != std::string::npos ||
-                               line.find(" scale deployment ") != std::string::npos ||
-                               line.find("no webhook recorded it; recorded now") != std::string::npos) {
+                    } else if (line.find(" sending: ") != std::string::npos &&
+                               line.find(" sending: record ") == std::string::npos) {
+                        // The operator logs "sending: <action>" after its leadership check
+                        // and before the write; the line after the write can trail a pause.
                         actions.push_back({time, path + ": " + line.substr(0, 160), term});
                     }
                 }
