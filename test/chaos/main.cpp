@@ -1,9 +1,9 @@
 // jibri-chaos: runs recording cycles against two operator replicas on a control plane of
 // its own while a fault injector kills replicas, restarts kube-apiserver, pauses the
-// leader past its lease and drops webhooks. At the end, after two sweep intervals of
-// calm, it prints the figures that must hold and exits 1 when one does not:
-// lost recordings, BUSY pods inside the Deployment, EXPIRED pods left, idle pods versus
-// spare, and actions taken by a replica that was not the newest leader.
+// leader past its lease and drops webhooks. After two sweep intervals of calm it prints
+// the figures that must hold: lost recordings, BUSY pods inside the Deployment, EXPIRED
+// pods left, idle pods versus spare, and writes by a replica that was not the newest
+// leader. It exits 1 when one of them is off.
 
 #include "fixture/pool_fixture.h"
 #include "kube/resource.h"

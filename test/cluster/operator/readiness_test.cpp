@@ -1,5 +1,5 @@
-// The operator's /readyz follows the API server: ready while it answers, not ready while
-// it is down, ready again after it returns. The control plane is a private one, because
+// The operator's /readyz follows the API server: ready while the server responds, not
+// ready while it is down, ready again after it returns. The control plane is a private one, because
 // kube-apiserver stops in it.
 
 #include "support/operator_process.h"
