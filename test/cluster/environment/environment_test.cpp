@@ -3,6 +3,7 @@
 // replaced, pod status is writable, and ServiceAccount tokens are authenticated and limited
 // by RBAC.
 
+#include "fixture/pool_fixture.h"
 #include "support/cluster.h"
 #include "support/process.h"
 
@@ -21,27 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string deployment_yaml = R"(apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: jibri
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: jibri
-      jibri.dev/state: idle
-  template:
-    metadata:
-      labels:
-        app: jibri
-        jibri.dev/state: idle
-    spec:
-      containers:
-      - name: jibri
-        image: jitsi/jibri:stable
-)";
-
 nlohmann::json list_pods(const std::string& ns, const std::string& selector) {
     return kubectl_json({"-n", ns, "get", "pods", "-l", selector, "-o", "json"})["items"];
 }
@@ -55,7 +35,7 @@ bool has_owner(const nlohmann::json& pod) {
 
 TEST_CASE("deployment creates its replicas", "[environment]") {
     TestNamespace ns("env-deploy");
-    kubectl({"-n", ns.name(), "apply", "-f", "-"}, deployment_yaml);
+    kubectl({"-n", ns.name(), "apply", "-f", "-"}, jpc::test::jibri_deployment_yaml(2));
 
     bool two_pods = wait_until([&] { return list_pods(ns.name(), "app=jibri").size() == 2; }, 60s);
     REQUIRE(two_pods);
@@ -68,7 +48,7 @@ TEST_CASE("deployment creates its replicas", "[environment]") {
 
 TEST_CASE("relabelled pod is released and replaced", "[environment]") {
     TestNamespace ns("env-release");
-    kubectl({"-n", ns.name(), "apply", "-f", "-"}, deployment_yaml);
+    kubectl({"-n", ns.name(), "apply", "-f", "-"}, jpc::test::jibri_deployment_yaml(2));
     REQUIRE(wait_until([&] { return list_pods(ns.name(), "app=jibri").size() == 2; }, 60s));
 
     std::string busy = list_pods(ns.name(), "app=jibri")[0]["metadata"]["name"];
