@@ -185,7 +185,7 @@ std::vector<Condition> make_conditions(const JibriPool& pool, const std::optiona
         return {ready, degraded};
     }
 
-    // Every condition carries a message: kube-apiserver 1.20 as built here answers 422
+    // Every condition carries a message: kube-apiserver 1.20 as built here returns 422
     // ("must be of type string") to an empty string in the required message field.
     degraded.status = "False";
     degraded.reason = kReasonAsExpected;

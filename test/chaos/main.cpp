@@ -225,7 +225,7 @@ private:
 
     // Takes an idle pod no other worker holds; empty when none came within kIdleWait.
     // kube-controller-manager creates the replacements, and after several kube-apiserver
-    // restarts its watches back off for up to a minute or more before it sees that pods
+    // restarts its watches back off for up to a minute or more before it notices that pods
     // are gone, so the wait is long.
     std::string claim_idle_pod(std::mt19937_64& random) {
         auto started = Clock::now();
@@ -278,7 +278,7 @@ private:
         std::mt19937_64 random(arguments_.seed);
         std::uniform_int_distribution<int> gap_ms(3000, 8000);
         // Every kind comes once per round, in an order the seed picks, so even a short run
-        // sees each of them.
+        // gets each of them.
         std::vector<std::string> kinds{"kill", "apiserver", "pause"};
         std::size_t next = kinds.size();
         while (!recordings_done_ && Clock::now() < deadline_) {

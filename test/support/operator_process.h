@@ -23,7 +23,7 @@ public:
     OperatorProcess(const OperatorProcess&) = delete;
     OperatorProcess& operator=(const OperatorProcess&) = delete;
 
-    // Polls GET /readyz until it answers 200. Returns false on timeout or when the process exits.
+    // Polls GET /readyz until it returns 200. Returns false on timeout or when the process exits.
     bool wait_ready(std::chrono::milliseconds timeout) const;
 
     // Sends the signal and waits for the exit; returns the exit code, or 128 + signal.
@@ -39,7 +39,7 @@ public:
     std::string log() const;
     std::string base_url() const;
 
-    // Sends GET path to the operator and returns the status code (0 when it did not answer)
+    // Sends GET path to the operator and returns the status code (0 when there was no response)
     // and the body.
     std::pair<int, std::string> get(const std::string& path) const;
 

@@ -124,8 +124,8 @@ TEST_CASE("hostile webhooks change nothing", "[hostile]") {
     const auto before = pod_versions(ns);
     const auto before_elsewhere = pod_versions(elsewhere.name());
 
-    // A request whose body never ends holds one connection; the server times it out and
-    // keeps serving the others meanwhile.
+    // A request whose body never ends occupies one connection. The server times it out
+    // and keeps serving the others meanwhile.
     jpc::sim::WebhookSender patient(2s, 30s);
     auto endless = std::async(std::launch::async, [&] {
         return patient.send_raw(ip, replica.base_url() + status_path,

@@ -193,7 +193,7 @@ TEST_CASE("only the leader acts", "[operator]") {
         jpc::sim::webhook_body(pod, {jpc::sim::BusyStatus::Busy, jpc::sim::HealthStatus::Healthy}));
     CHECK(answer.status_code == 200);
     CHECK(wait_until([&] { return !fixture.pod_inside_deployment(pod); }, 15s));
-    // The operator logs the isolation after the API answered, so the line can trail the change.
+    // The operator logs the isolation after the API responded, so the line can trail the change.
     CHECK(wait_until([&] { return follower.log().find("isolate pod") != std::string::npos; }, 5s));
 }
 

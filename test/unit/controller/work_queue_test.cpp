@@ -77,8 +77,8 @@ TEST_CASE("work queue shutdown wakes waiting workers", "[workqueue]") {
 
 TEST_CASE("work queue survives workers waiting on one delayed key", "[workqueue]") {
     // Two workers wait for the same delayed key. The one that takes it removes the key's
-    // entry while the other still waits for that deadline; the sanitizer build catches a
-    // wait that reads the removed entry.
+    // entry while the other still waits for that deadline, so the sanitizer build catches
+    // a wait that reads the removed entry.
     WorkQueue queue;
     std::atomic<int> taken{0};
     auto worker = [&] {

@@ -134,7 +134,7 @@ TEST_CASE("server answer 413 reaches a client that sends the whole oversized bod
     HttpServer server(loopback_options(), echo);
     server.start();
     Client client(server.port());
-    // The server answers after the headers; it must keep reading and discarding the body,
+    // The server responds after the headers, so it must keep reading and discarding the body,
     // or closing the socket would reset the connection under the client's send.
     client.send("POST /webhook/x/v1/status HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n" +
                 std::string(10 * 1024 * 1024, ' '));
