@@ -1,62 +1,53 @@
-#define _TURN_OFF_PLATFORM_STRING
 #include "fake_api_server.h"
 
-#include <cpprest/http_listener.h>
+#include "http/http_server.h"
 
-#include <cctype>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
 namespace jpc::kube::testing {
 
-namespace http = web::http;
-using web::http::experimental::listener::http_listener;
-
 struct FakeApiServer::Listener {
-    http_listener listener;
+    Listener(http::HttpServerOptions options, http::HttpHandler handler)
+        : server(std::move(options), std::move(handler)) {}
+    http::HttpServer server;
 };
 
 FakeApiServer::FakeApiServer(Handler handler) : handler_(std::make_shared<Handler>(std::move(handler))) {
-    std::mt19937 engine{std::random_device{}()};
-    std::uniform_int_distribution<int> ports(30000, 60000);
-    for (int attempt = 0; attempt < 20 && !listener_; ++attempt) {
-        std::string url = "http://127.0.0.1:" + std::to_string(ports(engine));
-        auto candidate = std::make_unique<Listener>(Listener{http_listener(web::uri(url))});
-        candidate->listener.support([this](http::http_request request) {
-            FakeRequest received;
-            received.method = request.method();
-            received.path = request.relative_uri().to_string();
-            received.body = request.extract_utf8string(true).get();
-            for (const auto& [name, value] : request.headers()) {
-                std::string lower = name;
-                for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                received.headers[lower] = value;
-            }
-            {
-                std::lock_guard lock(mutex_);
-                requests_.push_back(received);
-            }
-            FakeResponse answer = (*handler_)(received);
-            if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
-            http::http_response response(static_cast<http::status_code>(answer.status));
-            response.set_body(answer.body, answer.content_type);
-            for (const auto& [name, value] : answer.headers) response.headers().add(name, value);
-            request.reply(response).wait();
-        });
-        try {
-            candidate->listener.open().wait();
-            listener_ = std::move(candidate);
-            url_ = url;
-        } catch (const std::exception&) {
-            // The port is taken; try another one.
+    http::HttpServerOptions options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    // Requests of these tests carry whole objects; responses wait up to their delay on a
+    // server thread, so a few delayed requests must not hold every thread.
+    options.limits.max_body_bytes = 16 * 1024 * 1024;
+    options.threads = 8;
+    auto serve = [this](const http::HttpRequest& request) {
+        FakeRequest received;
+        received.method = request.method;
+        received.path = request.target;
+        received.body = request.body;
+        for (const auto& [name, value] : request.headers) received.headers[name] = value;
+        {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(received);
         }
-    }
-    if (!listener_) throw std::runtime_error("FakeApiServer: no free port found on 127.0.0.1 after 20 tries");
+        FakeResponse answer = (*handler_)(received);
+        if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
+        http::HttpResponse response;
+        response.status = answer.status;
+        response.content_type = answer.content_type;
+        response.body = std::move(answer.body);
+        for (const auto& header : answer.headers) response.headers.push_back(header);
+        return response;
+    };
+    listener_ = std::make_unique<Listener>(options, serve);
+    listener_->server.start();
+    url_ = "http://127.0.0.1:" + std::to_string(listener_->server.port());
 }
 
 FakeApiServer::~FakeApiServer() {
-    if (listener_) listener_->listener.close().wait();
+    // Requests in progress finish first: their handlers use this object.
+    if (listener_) listener_->server.stop(std::chrono::seconds(30));
 }
 
 std::vector<FakeRequest> FakeApiServer::requests() const {

@@ -28,8 +28,8 @@ struct FakeResponse {
 };
 
 // A plain-HTTP server on a free port of 127.0.0.1 that responds to every request with
-// the handler's FakeResponse and records the requests. The handler runs on cpprestsdk's
-// thread pool, possibly on several threads at once.
+// the handler's FakeResponse and records the requests. It runs on the operator's own
+// HTTP server; the handler runs on that server's threads, possibly on several at once.
 class FakeApiServer {
 public:
     using Handler = std::function<FakeResponse(const FakeRequest&)>;
