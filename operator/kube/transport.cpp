@@ -122,6 +122,10 @@ T wait_for(pplx::task<T> task, std::chrono::milliseconds timeout, pplx::cancella
         throw TransportError(by_caller ? TransportError::Kind::cancelled : TransportError::Kind::timeout,
                              request.verb, request.path, "the call was cancelled");
     } catch (const http::http_exception& error) {
+        // Cancelling closes the socket, which cpprestsdk reports as a failed connection.
+        if (cancellation != nullptr && cancellation->is_cancelled()) {
+            throw TransportError(TransportError::Kind::cancelled, request.verb, request.path, error.what());
+        }
         throw TransportError(classify(error), request.verb, request.path, error.what());
     }
 }

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 using namespace jpc::kube;
 using namespace jpc::kube::testing;
@@ -150,6 +152,42 @@ TEST_CASE("client call times out", "[client]") {
         CHECK(error.kind() == TransportError::Kind::timeout);
     }
     CHECK(std::chrono::steady_clock::now() - started < 1200ms);
+}
+
+TEST_CASE("cancelling a call that waits for its answer reports cancelled", "[client]") {
+    FakeApiServer server([](const FakeRequest&) {
+        auto answer = json_answer({{"kind", "PodList"}});
+        answer.delay = 1500ms;
+        return answer;
+    });
+    Client client(config_for(server));
+    Request request;
+    request.path = "/api/v1/namespaces/jitsi/pods?watch=1";
+
+    auto expect_cancelled = [&](const std::function<void(const Cancellation&)>& call) {
+        Cancellation cancellation;
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(200ms);
+            cancellation.cancel();
+        });
+        auto started = std::chrono::steady_clock::now();
+        try {
+            call(cancellation);
+            FAIL("no exception");
+        } catch (const TransportError& error) {
+            CHECK(error.kind() == TransportError::Kind::cancelled);
+        }
+        CHECK(std::chrono::steady_clock::now() - started < 1200ms);
+        canceller.join();
+    };
+    SECTION("a plain call") {
+        expect_cancelled([&](const Cancellation& cancellation) { client.transport()->send(request, &cancellation); });
+    }
+    SECTION("a stream before its headers") {
+        expect_cancelled([&](const Cancellation& cancellation) {
+            client.transport()->stream(request, [](std::string_view) { return true; }, &cancellation);
+        });
+    }
 }
 
 TEST_CASE("client connection refused", "[client]") {
