@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -23,19 +25,57 @@ extern char** environ;
 
 namespace jpc::test {
 
-std::uint16_t free_port() {
+namespace {
+
+// The first port of the kernel's ephemeral range, from which connect() takes local ports.
+int ephemeral_range_start() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 0;
+    range >> low;
+    return low;
+}
+
+// Binds a TCP socket to 127.0.0.1:port and closes it. Returns the bound port, 0 on failure.
+std::uint16_t try_bind(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error(std::string("free_port: socket failed: ") + std::strerror(errno));
     sockaddr_in address{};
     address.sin_family = AF_INET;
+    address.sin_port = htons(port);
     ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        throw std::runtime_error(std::string("free_port: bind failed: ") + std::strerror(errno));
+    std::uint16_t bound = 0;
+    int error = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        socklen_t length = sizeof address;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+        bound = ntohs(address.sin_port);
+    } else {
+        error = errno;
     }
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     ::close(fd);
-    return ntohs(address.sin_port);
+    errno = error;
+    return bound;
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+    // A port from below the ephemeral range: one inside it can be taken as the local port
+    // of an outgoing connection before the server binds it.
+    constexpr int low = 20000;
+    int high = ephemeral_range_start() - 1;
+    if (high - low >= 1000) {
+        static std::mutex mutex;
+        static std::mt19937 engine{std::random_device{}()};
+        std::lock_guard lock(mutex);
+        std::uniform_int_distribution<int> ports(low, high);
+        for (int attempt = 0; attempt < 200; ++attempt) {
+            if (auto port = try_bind(static_cast<std::uint16_t>(ports(engine)))) return port;
+        }
+    }
+    auto port = try_bind(0);
+    if (port == 0) throw std::runtime_error(std::string("free_port: bind failed: ") + std::strerror(errno));
+    return port;
 }
 
 std::string OperatorProcess::binary_path() { return std::string(JPC_BINARY_DIR) + "/operator/jibri-pod-controller"; }

@@ -9,7 +9,8 @@
 
 namespace jpc::test {
 
-// Returns a TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+// Returns a TCP port on 127.0.0.1 that was free a moment ago (bound, then closed), from
+// below the kernel's ephemeral range when there is room.
 std::uint16_t free_port();
 
 // The operator binary (build/operator/jibri-pod-controller) run as a child process, as a
