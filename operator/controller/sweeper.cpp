@@ -9,6 +9,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <deque>
+#include <exception>
+#include <utility>
+
 namespace jpc::controller {
 
 namespace {
@@ -99,6 +103,67 @@ void Sweeper::sweep_due_pools() {
     }
 }
 
+void Sweeper::handle_probe(const std::string& pool_key, const pool::JibriPool& pool,
+                           const pool::Deployment& deployment, const nlohmann::json& object, const pool::Pod& pod,
+                           const http::ProbeResult& result, std::chrono::system_clock::time_point sent_at,
+                           bool acting, SweepReport& report) {
+    std::string failure;
+    std::optional<jibri::StatusReport> status;
+    if (result.outcome != http::ProbeResult::Outcome::answered) {
+        failure = failure_reason(result.outcome) + ": " + result.error;
+        metrics_.health_check_failures.increment({failure_reason(result.outcome)});
+    } else if (result.status != 200) {
+        failure = "HTTP status " + std::to_string(result.status);
+        metrics_.health_check_failures.increment({"status"});
+    } else {
+        auto parsed = jibri::parse_health_body(result.body);
+        if (parsed) {
+            status = parsed.value();
+        } else {
+            failure = "unreadable body: " + parsed.error().reason;
+            metrics_.health_check_failures.increment({"invalid"});
+        }
+    }
+
+    pool::ObjectRef ref{"v1", "Pod", pod.namespace_name, pod.name, pod.uid};
+    if (!status) {
+        ++report.failed;
+        spdlog::warn("sweeper: pod {}/{} (uid {}) of pool {}: health check of {}:{} failed: {}", pod.namespace_name,
+                     pod.name, pod.uid, pool_key, pod.pod_ip, pool.spec.health.port, failure);
+        if (acting) {
+            recorder_.record({ref, pool::EventType::warning, "HealthCheckFailed", "jibri health check failed: " + failure});
+        }
+        return;
+    }
+    ++report.answered;
+
+    bool expired = status->busy == jibri::BusyStatus::expired;
+    bool busy_inside = status->busy == jibri::BusyStatus::busy && deployment.selector.matches(pod.labels);
+    if (!expired && !busy_inside) return;
+
+    auto recorded = jibri::read_recorded_report(pod.annotations);
+    if (recorded && recorded->busy == status->busy) return;
+    if (!acting) return;
+    spdlog::debug("sending: sweeper: record {} on pod {}/{} (uid {})", jibri::to_string(status->busy),
+                  pod.namespace_name, pod.name, pod.uid);
+    try {
+        auto outcome = write_report(client_, object, *status, to_timestamp(sent_at));
+        if (outcome != WriteOutcome::written) return;
+    } catch (const std::exception& error) {
+        spdlog::error("sweeper: pod {}/{} (uid {}): recording {} failed: {}", pod.namespace_name, pod.name, pod.uid,
+                      jibri::to_string(status->busy), error.what());
+        return;
+    }
+    spdlog::info("sweeper: pod {}/{} (uid {}) of pool {}: jibri reports {} but no webhook recorded it; recorded now",
+                 pod.namespace_name, pod.name, pod.uid, pool_key, jibri::to_string(status->busy));
+    metrics_.sweep_recoveries.increment({std::string(jibri::to_string(status->busy))});
+    if (expired) {
+        ++report.recorded_expired;
+    } else {
+        ++report.recorded_busy;
+    }
+}
+
 SweepReport Sweeper::sweep(const pool::JibriPool& pool, const pool::Deployment& deployment) {
     SweepReport report;
     auto started = std::chrono::steady_clock::now();
@@ -125,67 +190,57 @@ SweepReport Sweeper::sweep(const pool::JibriPool& pool, const pool::Deployment& 
     options.timeout = std::chrono::seconds(pool.spec.health.timeout_seconds);
     options.max_concurrency = max_concurrency_;
     options.user_agent = std::string("jibri-pod-controller/") + JPC_VERSION;
-    auto results = http::probe_all(requests, options);
-    report.probed = results.size();
 
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        const auto& result = results[i];
-        const auto& pod = pods[i];
-        std::string failure;
-        std::optional<jibri::StatusReport> status;
-        if (result.outcome != http::ProbeResult::Outcome::answered) {
-            failure = failure_reason(result.outcome) + ": " + result.error;
-            metrics_.health_check_failures.increment({failure_reason(result.outcome)});
-        } else if (result.status != 200) {
-            failure = "HTTP status " + std::to_string(result.status);
-            metrics_.health_check_failures.increment({"status"});
-        } else {
-            auto parsed = jibri::parse_health_body(result.body);
-            if (parsed) {
-                status = parsed.value();
-            } else {
-                failure = "unreadable body: " + parsed.error().reason;
-                metrics_.health_check_failures.increment({"invalid"});
-            }
-        }
-
-        pool::ObjectRef ref{"v1", "Pod", pod.namespace_name, pod.name, pod.uid};
-        if (!status) {
-            ++report.failed;
-            spdlog::warn("sweeper: pod {}/{} (uid {}) of pool {}: health check of {}:{} failed: {}", pod.namespace_name,
-                         pod.name, pod.uid, pool_key, pod.pod_ip, pool.spec.health.port, failure);
-            recorder_.record({ref, pool::EventType::warning, "HealthCheckFailed",
-                              "jibri health check failed: " + failure});
-            continue;
-        }
-        ++report.answered;
-
-        bool expired = status->busy == jibri::BusyStatus::expired;
-        bool busy_inside = status->busy == jibri::BusyStatus::busy && deployment.selector.matches(pod.labels);
-        if (!expired && !busy_inside) continue;
-
-        auto recorded = jibri::read_recorded_report(pod.annotations);
-        if (recorded && recorded->busy == status->busy) continue;
-        if (!may_act_()) break;
-        spdlog::debug("sending: sweeper: record {} on pod {}/{} (uid {})", jibri::to_string(status->busy),
-                      pod.namespace_name, pod.name, pod.uid);
+    // The probes run on a thread of their own while this thread records what they find,
+    // so a jibri that answers EXPIRED is recorded at once, not after the hung jibris of
+    // the same sweep have timed out.
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::deque<std::pair<std::size_t, http::ProbeResult>> ready;
+    bool probing = true;
+    std::exception_ptr probe_error;
+    std::thread prober([&] {
         try {
-            auto outcome = write_report(client_, *targets[i], *status, to_timestamp(sent_at));
-            if (outcome != WriteOutcome::written) continue;
-        } catch (const std::exception& error) {
-            spdlog::error("sweeper: pod {}/{} (uid {}): recording {} failed: {}", pod.namespace_name, pod.name, pod.uid,
-                          jibri::to_string(status->busy), error.what());
-            continue;
+            http::probe_all(requests, options, [&](std::size_t index, const http::ProbeResult& result) {
+                {
+                    std::lock_guard lock(mutex);
+                    ready.emplace_back(index, result);
+                }
+                arrived.notify_one();
+            });
+        } catch (...) {
+            probe_error = std::current_exception();
         }
-        spdlog::info("sweeper: pod {}/{} (uid {}) of pool {}: jibri reports {} but no webhook recorded it; recorded now",
-                     pod.namespace_name, pod.name, pod.uid, pool_key, jibri::to_string(status->busy));
-        metrics_.sweep_recoveries.increment({std::string(jibri::to_string(status->busy))});
-        if (expired) {
-            ++report.recorded_expired;
-        } else {
-            ++report.recorded_busy;
+        {
+            std::lock_guard lock(mutex);
+            probing = false;
         }
+        arrived.notify_one();
+    });
+
+    bool acting = true;
+    try {
+        while (true) {
+            std::pair<std::size_t, http::ProbeResult> next;
+            {
+                std::unique_lock lock(mutex);
+                arrived.wait(lock, [&] { return !ready.empty() || !probing; });
+                if (ready.empty()) break;
+                next = std::move(ready.front());
+                ready.pop_front();
+            }
+            ++report.probed;
+            // After leadership is lost, the remaining results are only counted.
+            if (acting && !may_act_()) acting = false;
+            handle_probe(pool_key, pool, deployment, *targets[next.first], pods[next.first], next.second, sent_at,
+                         acting, report);
+        }
+    } catch (...) {
+        prober.join();
+        throw;
     }
+    prober.join();
+    if (probe_error) std::rethrow_exception(probe_error);
 
     report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     metrics_.sweep_duration.observe({pool.namespace_name, pool.name}, std::chrono::duration<double>(report.duration).count());

@@ -45,12 +45,18 @@ public:
     void start();
     void stop();
 
-    // Sweeps one pool now, on the calling thread.
+    // Sweeps one pool now and returns when every probe has finished.
     SweepReport sweep(const pool::JibriPool& pool, const pool::Deployment& deployment);
 
 private:
     void run();
     void sweep_due_pools();
+    // Handles one probe's result: logs a failure, and records a missed EXPIRED (any pod)
+    // or BUSY (a pod inside the Deployment) as the webhook would. Writes nothing and
+    // records no Event unless acting.
+    void handle_probe(const std::string& pool_key, const pool::JibriPool& pool, const pool::Deployment& deployment,
+                      const nlohmann::json& object, const pool::Pod& pod, const http::ProbeResult& result,
+                      std::chrono::system_clock::time_point sent_at, bool acting, SweepReport& report);
 
     kube::Client client_;
     const ClusterCache& cache_;

@@ -233,7 +233,8 @@ private:
 
 }  // namespace
 
-std::vector<ProbeResult> probe_all(const std::vector<ProbeRequest>& requests, const ProbeOptions& options) {
+std::vector<ProbeResult> probe_all(const std::vector<ProbeRequest>& requests, const ProbeOptions& options,
+                                   const ProbeResultHandler& on_result) {
     std::vector<ProbeResult> results(requests.size());
     if (requests.empty()) return results;
 
@@ -242,7 +243,8 @@ std::vector<ProbeResult> probe_all(const std::vector<ProbeRequest>& requests, co
     std::function<void()> start_next = [&] {
         if (next >= requests.size()) return;
         auto index = next++;
-        auto probe = std::make_shared<Probe>(io, requests[index], options, results[index], [&] {
+        auto probe = std::make_shared<Probe>(io, requests[index], options, results[index], [&, index] {
+            if (on_result) on_result(index, results[index]);
             // Start the next request from a fresh handler, never inside another probe's
             // completion, so the call depth stays flat however many requests there are.
             asio::post(io, start_next);

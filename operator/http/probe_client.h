@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,15 @@ struct ProbeOptions {
     std::string user_agent = "jibri-pod-controller";
 };
 
+// Called once per request as soon as its result is final, with the request's index, on
+// the thread that runs probe_all. It should return quickly: the other probes wait for it.
+using ProbeResultHandler = std::function<void(std::size_t index, const ProbeResult& result)>;
+
 // Sends every request concurrently, at most max_concurrency at a time, on one thread
 // with non-blocking sockets, and returns the results in the order of the requests. Each
 // request uses its own connection (Connection: close). Never throws for a failed request;
 // its result says what happened.
-std::vector<ProbeResult> probe_all(const std::vector<ProbeRequest>& requests, const ProbeOptions& options);
+std::vector<ProbeResult> probe_all(const std::vector<ProbeRequest>& requests, const ProbeOptions& options,
+                                   const ProbeResultHandler& on_result = {});
 
 }  // namespace jpc::http

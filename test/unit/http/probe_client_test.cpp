@@ -108,6 +108,44 @@ TEST_CASE("probe times out a hung peer without delaying others", "[probe]") {
     CHECK(took < 1500ms);
 }
 
+TEST_CASE("probe reports each result as soon as it is final", "[probe]") {
+    SilentListener hung;
+    HttpServer server(loopback(), [](const HttpRequest&) { return HttpResponse{200, "application/json", "{}", {}}; });
+    server.start();
+
+    ProbeOptions options;
+    options.timeout = 1000ms;
+    std::vector<ProbeRequest> requests{{"127.0.0.1", hung.port(), "/"},
+                                       {"127.0.0.1", server.port(), "/"},
+                                       {"127.0.0.1", hung.port(), "/"},
+                                       {"127.0.0.1", server.port(), "/"}};
+    struct Arrival {
+        std::size_t index;
+        ProbeResult::Outcome outcome;
+        std::chrono::steady_clock::duration at;
+    };
+    std::vector<Arrival> arrivals;
+    auto started = std::chrono::steady_clock::now();
+    auto results = probe_all(requests, options, [&](std::size_t index, const ProbeResult& result) {
+        arrivals.push_back({index, result.outcome, std::chrono::steady_clock::now() - started});
+    });
+
+    REQUIRE(arrivals.size() == 4);
+    // The answers come first, long before the hung peers time out.
+    for (std::size_t i = 0; i < 2; ++i) {
+        INFO("arrival " << i);
+        CHECK(arrivals[i].index % 2 == 1);
+        CHECK(arrivals[i].outcome == ProbeResult::Outcome::answered);
+        CHECK(arrivals[i].at < 800ms);
+    }
+    for (std::size_t i = 2; i < 4; ++i) {
+        INFO("arrival " << i);
+        CHECK(arrivals[i].index % 2 == 0);
+        CHECK(arrivals[i].outcome == ProbeResult::Outcome::timed_out);
+        CHECK(results[arrivals[i].index].outcome == ProbeResult::Outcome::timed_out);
+    }
+}
+
 TEST_CASE("probe limits concurrency", "[probe]") {
     SilentListener hung;
     ProbeOptions options;
