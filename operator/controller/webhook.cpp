@@ -43,6 +43,27 @@ bool RateLimitedLog::allow(const std::string& key, std::uint64_t& suppressed) {
     return false;
 }
 
+RecentlyNotFound::RecentlyNotFound(std::chrono::milliseconds ttl, std::size_t capacity)
+    : ttl_(ttl), capacity_(capacity) {}
+
+bool RecentlyNotFound::contains(const std::string& key, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    auto found = expiry_.find(key);
+    if (found == expiry_.end()) return false;
+    if (now < found->second) return true;
+    expiry_.erase(found);
+    return false;
+}
+
+void RecentlyNotFound::add(const std::string& key, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (expiry_.size() >= capacity_ && !expiry_.contains(key)) {
+        std::erase_if(expiry_, [now](const auto& entry) { return entry.second <= now; });
+        if (expiry_.size() >= capacity_) return;
+    }
+    expiry_[key] = now + ttl_;
+}
+
 WebhookHandler::WebhookHandler(kube::Client client, const ClusterCache& cache, std::string own_namespace,
                                metrics::OperatorMetrics& metrics)
     : client_(std::move(client)), cache_(cache), own_namespace_(std::move(own_namespace)), metrics_(metrics) {}
@@ -89,14 +110,25 @@ http::HttpResponse WebhookHandler::handle(const http::HttpRequest& request) {
 }
 
 kube::ObjectPtr WebhookHandler::find_pod(const std::string& ns, const std::string& name) {
-    if (auto cached = cache_.pod(ns, name)) return cached;
-    // A new pod can report before the watch delivers it, so a cache miss costs one GET.
+    if (auto cached = cache_.pod(ns, name)) {
+        metrics_.webhook_pod_lookups.increment({"cache"});
+        return cached;
+    }
+    // A new pod can report before the watch delivers it, so a cache miss costs one GET,
+    // unless the API reported this name as not found a moment ago.
+    auto key = ns + "/" + name;
+    if (not_found_.contains(key, RecentlyNotFound::Clock::now())) {
+        metrics_.webhook_pod_lookups.increment({"remembered"});
+        return nullptr;
+    }
+    metrics_.webhook_pod_lookups.increment({"api"});
     try {
         auto object = client_.get(kube::resources::pods, ns, name);
         return std::make_shared<const nlohmann::json>(std::move(object));
     } catch (const kube::ApiError& error) {
-        if (error.is_not_found()) return nullptr;
-        throw;
+        if (!error.is_not_found()) throw;
+        not_found_.add(key, RecentlyNotFound::Clock::now());
+        return nullptr;
     }
 }
 

@@ -35,6 +35,29 @@ private:
     std::map<std::string, Window> windows_;
 };
 
+// Remembers, for a short time, the pods that the API server reported as not found, so
+// that a flood of reports for a pod that does not exist costs one GET per name and ttl,
+// not one per request. A pod that the watch delivers is found in the cache first, so an
+// entry only matters while neither the cache nor the API knows the pod. Holds at most
+// `capacity` names; when full, a new name is not remembered and its reports keep
+// costing a GET each. Thread-safe.
+class RecentlyNotFound {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    explicit RecentlyNotFound(std::chrono::milliseconds ttl = std::chrono::seconds(1), std::size_t capacity = 4096);
+
+    // True when the API reported `key` as not found less than ttl before `now`.
+    bool contains(const std::string& key, Clock::time_point now);
+    void add(const std::string& key, Clock::time_point now);
+
+private:
+    std::chrono::milliseconds ttl_;
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::map<std::string, Clock::time_point> expiry_;
+};
+
 // Serves jibri's status webhook. Every replica runs it, leader or not: it only records
 // the report as annotations on the pod (see write_report), and the leader's reconciler
 // acts on them.
@@ -66,6 +89,7 @@ private:
     std::string own_namespace_;
     metrics::OperatorMetrics& metrics_;
     RateLimitedLog rejections_;
+    RecentlyNotFound not_found_;
 };
 
 }  // namespace jpc::controller

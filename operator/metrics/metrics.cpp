@@ -217,6 +217,11 @@ OperatorMetrics::OperatorMetrics(Registry& registry)
       webhook_requests(registry.counter("webhook_requests_total", "Webhook requests by HTTP status code.", {"code"})),
       webhook_duration(registry.histogram("webhook_duration_seconds", "Time to answer a webhook request.", {},
                                           duration_buckets())),
+      webhook_pod_lookups(registry.counter(
+          "webhook_pod_lookups_total",
+          "Pods the webhook looked up, by where the answer came from: the informer cache, a GET to the API "
+          "server, or the memory of names the API server reported as not found within the last second.",
+          {"source"})),
       reconcile_duration(registry.histogram("reconcile_duration_seconds", "Time of one reconcile of a pool.",
                                             {"result"}, duration_buckets())),
       reconcile_errors(registry.counter("reconcile_errors_total", "Reconciles that failed and were retried.")),

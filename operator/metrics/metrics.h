@@ -106,6 +106,7 @@ struct OperatorMetrics {
     CounterFamily& scales;                  // pool namespace, pool
     CounterFamily& webhook_requests;        // code
     HistogramFamily& webhook_duration;      // (none)
+    CounterFamily& webhook_pod_lookups;     // source (cache, api, remembered)
     HistogramFamily& reconcile_duration;    // result (success, error, requeue)
     CounterFamily& reconcile_errors;        // (none)
     HistogramFamily& sweep_duration;        // pool namespace, pool

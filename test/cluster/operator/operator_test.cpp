@@ -235,6 +235,37 @@ TEST_CASE("webhooks that must change nothing", "[operator]") {
     CHECK(fixture.pod_inside_deployment(pod));
 }
 
+TEST_CASE("reports for an unknown pod cost one API read a second", "[operator]") {
+    PoolFixture fixture("op-unknown");
+    auto& replica = fixture.start_operator("replica-a");
+    REQUIRE(replica.wait_ready(60s));
+
+    jpc::sim::WebhookSender sender;
+    auto busy = jpc::sim::webhook_body("x", {jpc::sim::BusyStatus::Busy, jpc::sim::HealthStatus::Healthy});
+    auto url = replica.base_url() + "/webhook/" + fixture.ns() + "/no-such-pod/v1/status";
+    auto lookups = [&](const std::string& source) {
+        auto [code, metrics] = replica.get("/metrics");
+        std::string prefix = "jibri_pod_controller_webhook_pod_lookups_total{source=\"" + source + "\"} ";
+        auto at = metrics.find(prefix);
+        return at == std::string::npos ? 0L : std::stol(metrics.substr(at + prefix.size()));
+    };
+
+    auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 50; ++i) CHECK(sender.post_status("127.0.9.9", url, busy).status_code == 404);
+    auto took = std::chrono::steady_clock::now() - started;
+    // The API's first 404 is remembered for 1 s, so each started second costs one GET.
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(took).count() + 1;
+    INFO("50 requests took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(lookups("api") <= seconds);
+    CHECK(lookups("api") + lookups("remembered") == 50);
+
+    // Once the second has passed, the API is asked again.
+    auto asked = lookups("api");
+    std::this_thread::sleep_for(1100ms);
+    CHECK(sender.post_status("127.0.9.9", url, busy).status_code == 404);
+    CHECK(lookups("api") == asked + 1);
+}
+
 TEST_CASE("deleting a pool leaves busy pods running", "[operator]") {
     PoolFixture fixture("op-delete-pool");
     auto& replica = fixture.start_operator("replica-a");
