@@ -192,7 +192,7 @@ SweepReport Sweeper::sweep(const pool::JibriPool& pool, const pool::Deployment& 
     options.user_agent = std::string("jibri-pod-controller/") + JPC_VERSION;
 
     // The probes run on a thread of their own while this thread records what they find,
-    // so a jibri that answers EXPIRED is recorded at once, not after the hung jibris of
+    // so a jibri that reports EXPIRED is recorded at once, not after the hung jibris of
     // the same sweep have timed out.
     std::mutex mutex;
     std::condition_variable arrived;

@@ -38,9 +38,9 @@ private:
 // Remembers, for a short time, the pods that the API server reported as not found, so
 // that a flood of reports for a pod that does not exist costs one GET per name and ttl,
 // not one per request. A pod that the watch delivers is found in the cache first, so an
-// entry only matters while neither the cache nor the API knows the pod. Holds at most
-// `capacity` names; when full, a new name is not remembered and its reports keep
-// costing a GET each. Thread-safe.
+// entry only matters while the pod is in neither the cache nor the API. Holds at most
+// `capacity` names. When full, it does not remember a new name, and reports for that
+// name keep costing a GET each. Thread-safe.
 class RecentlyNotFound {
 public:
     using Clock = std::chrono::steady_clock;

@@ -235,7 +235,7 @@ TEST_CASE("webhooks that must change nothing", "[operator]") {
     CHECK(fixture.pod_inside_deployment(pod));
 }
 
-TEST_CASE("reports for an unknown pod cost one API read a second", "[operator]") {
+TEST_CASE("unknown pod costs one read per second", "[operator]") {
     PoolFixture fixture("op-unknown");
     auto& replica = fixture.start_operator("replica-a");
     REQUIRE(replica.wait_ready(60s));

@@ -5,7 +5,7 @@
 using jpc::controller::RecentlyNotFound;
 using namespace std::chrono_literals;
 
-TEST_CASE("recently not found names expire after the ttl", "[webhook]") {
+TEST_CASE("not-found memory expires after ttl", "[webhook]") {
     RecentlyNotFound missing(1000ms, 10);
     auto start = RecentlyNotFound::Clock::now();
 
@@ -22,7 +22,7 @@ TEST_CASE("recently not found names expire after the ttl", "[webhook]") {
     CHECK(missing.contains("jitsi/a", start + 2500ms));
 }
 
-TEST_CASE("recently not found holds at most its capacity", "[webhook]") {
+TEST_CASE("not-found memory keeps its capacity", "[webhook]") {
     RecentlyNotFound missing(1000ms, 3);
     auto start = RecentlyNotFound::Clock::now();
     missing.add("jitsi/a", start);

@@ -108,7 +108,7 @@ TEST_CASE("probe times out a hung peer without delaying others", "[probe]") {
     CHECK(took < 1500ms);
 }
 
-TEST_CASE("probe reports each result as soon as it is final", "[probe]") {
+TEST_CASE("probe reports results as they finish", "[probe]") {
     SilentListener hung;
     HttpServer server(loopback(), [](const HttpRequest&) { return HttpResponse{200, "application/json", "{}", {}}; });
     server.start();
@@ -131,7 +131,7 @@ TEST_CASE("probe reports each result as soon as it is final", "[probe]") {
     });
 
     REQUIRE(arrivals.size() == 4);
-    // The answers come first, long before the hung peers time out.
+    // The responses come first, long before the hung peers time out.
     for (std::size_t i = 0; i < 2; ++i) {
         INFO("arrival " << i);
         CHECK(arrivals[i].index % 2 == 1);

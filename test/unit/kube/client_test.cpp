@@ -154,7 +154,7 @@ TEST_CASE("client call times out", "[client]") {
     CHECK(std::chrono::steady_clock::now() - started < 1200ms);
 }
 
-TEST_CASE("cancelling a call that waits for its answer reports cancelled", "[client]") {
+TEST_CASE("cancel before response reports cancelled", "[client]") {
     FakeApiServer server([](const FakeRequest&) {
         auto answer = json_answer({{"kind", "PodList"}});
         answer.delay = 1500ms;

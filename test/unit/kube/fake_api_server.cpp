@@ -17,8 +17,8 @@ FakeApiServer::FakeApiServer(Handler handler) : handler_(std::make_shared<Handle
     http::HttpServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
-    // Requests of these tests carry whole objects; responses wait up to their delay on a
-    // server thread, so a few delayed requests must not hold every thread.
+    // Requests of these tests carry whole objects. A response waits out its delay on a
+    // server thread, so there are enough threads for several delayed responses at once.
     options.limits.max_body_bytes = 16 * 1024 * 1024;
     options.threads = 8;
     auto serve = [this](const http::HttpRequest& request) {
