@@ -200,6 +200,7 @@ Options parse_options(const std::vector<std::string>& arguments, const Environme
     for (std::size_t i = 0; i < arguments.size(); ++i) {
         const auto& argument = arguments[i];
         if (argument == "--help" || argument == "-h") throw HelpRequested(help_text());
+        if (argument == "--version") throw HelpRequested(std::string("jibri-pod-controller ") + JPC_VERSION + "\n");
         if (argument.rfind("--", 0) != 0) {
             throw OptionsError("unexpected argument \"" + argument + "\"; options start with --, see --help");
         }
@@ -248,6 +249,7 @@ std::string help_text() {
         text += "\n      " + spec.help + "\n";
     }
     text += "  --help\n      Print this text and exit.\n";
+    text += "  --version\n      Print the version and exit.\n";
     return text;
 }
 

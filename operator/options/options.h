@@ -59,7 +59,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Thrown by parse_options for --help; what() is the help text.
+// Thrown by parse_options for --help and --version; what() is the text to print.
 class HelpRequested : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -72,7 +72,7 @@ using EnvironmentLookup = std::function<std::optional<std::string>(const std::st
 EnvironmentLookup process_environment();
 
 // Parses the command line (argv[0] excluded) and the environment. Throws OptionsError
-// for an invalid or unknown option, HelpRequested for --help.
+// for an invalid or unknown option, HelpRequested for --help and --version.
 Options parse_options(const std::vector<std::string>& arguments, const EnvironmentLookup& environment);
 
 // Returns the --help text: every option with its environment variable, unit and default.

@@ -89,6 +89,15 @@ TEST_CASE("options require renew deadline below lease duration", "[options]") {
     CHECK(error_of({"--renew-deadline=2", "--retry-period=2"}).find("must be less than --renew-deadline") != std::string::npos);
 }
 
+TEST_CASE("options version prints the version", "[options]") {
+    try {
+        parse_options({"--version"}, environment({}));
+        FAIL("--version did not throw HelpRequested");
+    } catch (const HelpRequested& version) {
+        CHECK(std::string(version.what()) == std::string("jibri-pod-controller ") + JPC_VERSION + "\n");
+    }
+}
+
 TEST_CASE("options help lists every option", "[options]") {
     try {
         parse_options({"--help"}, environment({}));
