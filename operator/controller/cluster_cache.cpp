@@ -126,9 +126,20 @@ bool ClusterCache::synced() const {
         if (!cached.pool) continue;
         auto deployment = this->deployment(cached.pool->namespace_name, cached.pool->spec.deployment_name);
         if (!deployment || deployment->selector_error) continue;
-        if (!pool_pods(*cached.pool, *deployment)) return false;
+        if (!pod_informer_synced(*cached.pool, *deployment)) return false;
     }
     return true;
+}
+
+bool ClusterCache::pod_informer_synced(const pool::JibriPool& pool, const pool::Deployment& deployment) const {
+    std::shared_ptr<kube::Informer> informer;
+    {
+        std::lock_guard lock(pods_mutex_);
+        auto found = pod_informers_.find({pool.namespace_name, pod_selector(pool, deployment)});
+        if (found == pod_informers_.end()) return false;
+        informer = found->second;
+    }
+    return informer->has_synced();
 }
 
 bool ClusterCache::wait_for_sync(std::chrono::milliseconds timeout) const {

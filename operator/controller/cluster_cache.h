@@ -81,6 +81,9 @@ public:
     std::size_t cached_pods() const;
 
 private:
+    // True when the pool's pod informer exists and has synced. Unlike pool_pods, it copies
+    // no list, so checking it every second does not grow with the number of pods.
+    bool pod_informer_synced(const pool::JibriPool& pool, const pool::Deployment& deployment) const;
     using PodWatchKey = std::pair<std::string, std::string>;  // namespace, label selector
 
     void on_pool_event(const nlohmann::json& object, bool deleted);
