@@ -59,6 +59,9 @@ HttpServerOptions loopback() {
     return options;
 }
 
+// A health handler that responds 200 with an empty JSON object.
+HttpResponse empty_json(const HttpRequest&) { return HttpResponse{200, "application/json", "{}", {}}; }
+
 }  // namespace
 
 TEST_CASE("probe reads status and body", "[probe]") {
@@ -81,7 +84,7 @@ TEST_CASE("probe reads status and body", "[probe]") {
 
 TEST_CASE("probe times out a hung peer without delaying others", "[probe]") {
     SilentListener hung;
-    HttpServer server(loopback(), [](const HttpRequest&) { return HttpResponse{200, "application/json", "{}", {}}; });
+    HttpServer server(loopback(), empty_json);
     server.start();
 
     ProbeOptions options;
@@ -110,7 +113,7 @@ TEST_CASE("probe times out a hung peer without delaying others", "[probe]") {
 
 TEST_CASE("probe reports results as they finish", "[probe]") {
     SilentListener hung;
-    HttpServer server(loopback(), [](const HttpRequest&) { return HttpResponse{200, "application/json", "{}", {}}; });
+    HttpServer server(loopback(), empty_json);
     server.start();
 
     ProbeOptions options;
