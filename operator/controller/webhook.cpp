@@ -115,7 +115,8 @@ kube::ObjectPtr WebhookHandler::find_pod(const std::string& ns, const std::strin
         return cached;
     }
     // A new pod can report before the watch delivers it, so a cache miss costs one GET,
-    // unless the API reported this name as not found a moment ago.
+    // unless the API reported this name as not found a moment ago. The cache is read
+    // first, so a remembered name stops mattering once the watch delivers the pod.
     auto key = ns + "/" + name;
     if (not_found_.contains(key, RecentlyNotFound::Clock::now())) {
         metrics_.webhook_pod_lookups.increment({"remembered"});

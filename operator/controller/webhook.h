@@ -35,12 +35,9 @@ private:
     std::map<std::string, Window> windows_;
 };
 
-// Remembers, for a short time, the pods that the API server reported as not found, so
-// that a flood of reports for a pod that does not exist costs one GET per name and ttl,
-// not one per request. A pod that the watch delivers is found in the cache first, so an
-// entry only matters while the pod is in neither the cache nor the API. Holds at most
-// `capacity` names. When full, it does not remember a new name, and reports for that
-// name keep costing a GET each. Thread-safe.
+// Remembers for ttl the pod names the API server reported as not found, so repeated
+// reports for a missing pod cost one GET per ttl. It holds at most `capacity` names and
+// does not add new ones when full, so those keep costing a GET each. Thread-safe.
 class RecentlyNotFound {
 public:
     using Clock = std::chrono::steady_clock;
